@@ -32,10 +32,13 @@ export class KernelError extends Error {
   readonly code = 'VFIO_RESET_E_KERNEL';
   readonly errno: ErrnoName | `E${number}`;
   readonly syscall: string;
-  constructor(errno: ErrnoName | `E${number}`, syscall: string, detail = '') {
-    super(`${syscall}: ${errno}${detail ? ` (${detail})` : ''}`);
+  /** The kernel-semantics rule that produced the errno, when the simulator knows it (e.g. `H6`). */
+  readonly rule: string | null;
+  constructor(errno: ErrnoName | `E${number}`, syscall: string, detail = '', rule: string | null = null) {
+    super(`${syscall}: ${errno}${rule ? ` [${rule}]` : ''}${detail ? ` (${detail})` : ''}`);
     this.name = 'KernelError';
     this.errno = errno;
     this.syscall = syscall;
+    this.rule = rule;
   }
 }

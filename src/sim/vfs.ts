@@ -116,7 +116,7 @@ export class Vfs implements SysfsReader {
         next = { kind: 'dir', children: new Map() };
         node.children.set(part, next);
       }
-      if (!next || next.kind !== 'dir') throw new SysfsError(next ? 'ENOTDIR' : 'ENOENT', path, this.origin);
+      if (next?.kind !== 'dir') throw new SysfsError(next ? 'ENOTDIR' : 'ENOENT', path, this.origin);
       node = next;
     }
     return node;

@@ -1,0 +1,48 @@
+/**
+ * `--host` values: `linux` (this machine's /sys), `linux:<dir>` (a sysfs copy or dump, read as
+ * is), `sim:<file.yaml|json>` (a topology file in the simulator) and `sim:<dir>` (a sysfs dump
+ * loaded into the simulator, with groups and reset methods recomputed by the model).
+ * @module
+ */
+
+import { statSync } from 'node:fs';
+import { readSysfsHost } from '../host/read-sysfs.ts';
+import type { SysfsReader } from '../kernel/sysfs.ts';
+import { DirSysfsReader } from '../linux/sysfs-reader.ts';
+import type { Era } from '../pci/era.ts';
+import { SimHost } from '../sim/host.ts';
+import { projectSysfs } from '../sim/sysfs.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { UsageError } from './errors.ts';
+
+export type HostSpec = { kind: 'linux'; root: string } | { kind: 'sim'; path: string };
+
+export function parseHostSpec(text: string): HostSpec {
+  if (text === 'linux') return { kind: 'linux', root: '/sys' };
+  if (text.startsWith('linux:') && text.length > 6) return { kind: 'linux', root: text.slice(6) };
+  if (text.startsWith('sim:') && text.length > 4) return { kind: 'sim', path: text.slice(4) };
+  throw new UsageError(
+    `--host '${text}' is not understood; use linux, linux:<sysfs-dir>, sim:<topology.yaml> or sim:<sysfs-dump-dir>`,
+  );
+}
+
+export interface OpenedHost {
+  spec: HostSpec;
+  reader: SysfsReader;
+  sim: SimHost | null;
+}
+
+export function openHost(spec: HostSpec, era: Era): OpenedHost {
+  if (spec.kind === 'linux') return { spec, reader: new DirSysfsReader(spec.root), sim: null };
+  let isDir: boolean;
+  try {
+    isDir = statSync(spec.path).isDirectory();
+  } catch {
+    throw new UsageError(`--host sim:${spec.path}: no such file or directory`);
+  }
+  const desc = isDir
+    ? readSysfsHost(new DirSysfsReader(spec.path), spec.path).desc
+    : loadTopologyFile(spec.path);
+  const sim = new SimHost(desc, { era });
+  return { spec, reader: projectSysfs(sim, `sim:${spec.path}`), sim };
+}

@@ -1,0 +1,288 @@
+/**
+ * The inventory of a host, from any `SysfsReader`: every function with its driver, IOMMU group,
+ * reset methods (read where sysfs has them, computed from config space where it does not — and
+ * which), what a function reset would do now, the hot-reset scope with every affected device,
+ * and the problems in the way. Read-only: nothing here writes or resets.
+ * @module
+ */
+
+import type { SysfsReader } from '../kernel/sysfs.ts';
+import { className, type DeviceKind, deviceKind } from '../pci/class-names.ts';
+import type { Era } from '../pci/era.ts';
+import { computeIommuGroups } from '../pci/iommu-groups.ts';
+import { isBridge, isDownstreamPort, linkSpeedText, slotDriverHasResetSlot } from '../pci/model.ts';
+import {
+  functionResetOutcome,
+  initResetMethods,
+  probeBusMethod,
+  RESET_METHODS,
+  type ResetMethod,
+  RUNTIME_CONTEXT,
+} from '../pci/reset-methods.ts';
+import { hotResetScope } from '../pci/reset-scope.ts';
+import { type PciFunction, Topology } from '../pci/topology.ts';
+import { bySeverity, type DeviceRef, isDmaNeutralDriver, isVfioDriver, type Problem } from './problems.ts';
+import { readSysfsHost, type SysfsHost } from './read-sysfs.ts';
+
+export type MethodsSource = 'sysfs' | 'computed' | 'unknown';
+
+export interface HotResetView {
+  kind: 'slot' | 'bus';
+  /** The bridge whose secondary bus is reset (never itself in scope). */
+  bridge: string;
+  /** `dddd:bb` of the reset bus, or the slot name. */
+  target: string;
+  /** Affected functions in the kernel's walk order (the hot-reset INFO order). */
+  affected: DeviceRef[];
+  /** Distinct IOMMU groups the caller must hold (group mode: one fd each). */
+  groups: number[];
+  /** Affected functions (this one included) that must first be bound to vfio-pci (H6; not in 2013). */
+  bindToVfio: DeviceRef[];
+}
+
+export interface InventoryFunction {
+  bdf: string;
+  vendor: number;
+  device: number;
+  classCode: number;
+  className: string;
+  kind: DeviceKind;
+  label: string | null;
+  /** Parent bridge, or null on a root bus. */
+  parent: string | null;
+  /** Functions directly below this bridge. */
+  children: string[];
+  driver: string | null;
+  group: number | null;
+  groupSource: 'sysfs' | 'computed' | 'none';
+  resetMethods: string[];
+  resetMethodsSource: MethodsSource;
+  /** What `__pci_reset_function_locked` would do now with that list (M4/M5). */
+  functionReset: {
+    method: string | null;
+    via: 'slot' | 'parent-bus' | null;
+    ok: boolean;
+    errno: string | null;
+  };
+  hotReset: HotResetView | null;
+  slot: { name: string; driver: string } | null;
+  linkSpeed: string | null;
+  problems: Problem[];
+}
+
+export interface Inventory {
+  host: string;
+  origin: string;
+  era: Era;
+  iommu: boolean;
+  functions: InventoryFunction[];
+  groups: { id: number; members: DeviceRef[] }[];
+  slots: { name: string; address: string; driver: string; resetSlot: boolean }[];
+  warnings: string[];
+}
+
+export interface InventoryOptions {
+  /** Rules to judge by; the kernel era of the host when known. */
+  era: Era;
+}
+
+export function takeInventory(
+  sys: SysfsReader,
+  opts: Partial<InventoryOptions> & { name?: string } = {},
+): Inventory {
+  return inventoryFrom(readSysfsHost(sys, opts.name), sys.origin, { era: opts.era ?? '6.1' });
+}
+
+export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOptions): Inventory {
+  const topo = Topology.build(read.desc);
+  const computedGroups = computeIommuGroups(topo, { iommu: read.iommuOn });
+  const computedMethods = initResetMethods(topo);
+  const hostHasResetMethodAttr = [...read.observed.values()].some((o) => o.resetMethods !== null);
+
+  const groupOf = (f: PciFunction): number | null => {
+    if (!read.iommuOn) return null;
+    return read.observed.get(f.name)?.iommuGroup ?? computedGroups.groupOf(f);
+  };
+  const driverOf = (f: PciFunction) => f.desc.driver;
+  const ref = (f: PciFunction): DeviceRef => ({ bdf: f.name, driver: driverOf(f), group: groupOf(f) });
+  const now = RUNTIME_CONTEXT;
+
+  const functions: InventoryFunction[] = topo.functions.map((f) => {
+    const obs = read.observed.get(f.name)!;
+    const problems: Problem[] = [];
+    const computed = computedMethods.get(f.name) ?? [];
+
+    let resetMethods: string[];
+    let source: MethodsSource;
+    if (hostHasResetMethodAttr) {
+      // Y1: on kernels with the attribute, its absence means the list was empty at registration.
+      resetMethods = obs.resetMethods ?? [];
+      source = 'sysfs';
+    } else if (obs.capsKnown || obs.configBytes === 0) {
+      resetMethods = computed;
+      source = 'computed';
+    } else {
+      resetMethods = [];
+      source = 'unknown';
+    }
+    if (obs.configBytes > 0 && !obs.capsKnown)
+      problems.push({ code: 'partial-config', severity: 'info', bdf: f.name, bytes: obs.configBytes });
+    if (source === 'sysfs' && obs.capsKnown && resetMethods.join(' ') !== computed.join(' ')) {
+      problems.push({
+        code: 'reset-methods-differ',
+        severity: 'info',
+        bdf: f.name,
+        sysfs: resetMethods,
+        computed,
+      });
+    }
+
+    const known = resetMethods.filter((m): m is ResetMethod =>
+      (RESET_METHODS as readonly string[]).includes(m),
+    );
+    const outcome = functionResetOutcome(f, known, now);
+    if (!isBridge(f.desc) && source !== 'unknown') {
+      if (resetMethods.length === 0)
+        problems.push({ code: 'no-function-reset', severity: 'warning', bdf: f.name });
+      const sibling = f.bus.devices.find((o) => o !== f);
+      if (resetMethods.includes('bus') && sibling && probeBusMethod(f, now).result !== 0) {
+        const severity = outcome.errno === 0 ? 'info' : 'warning';
+        problems.push({ code: 'stale-bus-method', severity, bdf: f.name, sibling: ref(sibling) });
+      }
+    }
+
+    const group = groupOf(f);
+    const sysGroup = obs.iommuGroup;
+    if (read.iommuOn && sysGroup !== null && sysGroup !== computedGroups.groupOf(f)) {
+      problems.push({
+        code: 'group-differs',
+        severity: 'info',
+        bdf: f.name,
+        sysfs: sysGroup,
+        computed: computedGroups.groupOf(f),
+      });
+    }
+
+    let hotReset: HotResetView | null = null;
+    if (!isBridge(f.desc)) {
+      if (group === null) problems.push({ code: 'no-iommu-group', severity: 'blocker', bdf: f.name });
+      else {
+        // G3: another member bound to a DMA-API driver makes the group unusable (the function's own driver is its state, not a problem).
+        const hostUser = topo.functions.find(
+          (o) => o !== f && groupOf(o) === group && !isDmaNeutralDriver(driverOf(o)),
+        );
+        if (hostUser)
+          problems.push({
+            code: 'group-not-viable',
+            severity: 'blocker',
+            bdf: f.name,
+            group,
+            blocker: ref(hostUser),
+          });
+      }
+      const scope = hotResetScope(f, opts.era);
+      if (scope.kind === 'none') {
+        problems.push({ code: 'no-hot-reset', severity: 'warning', bdf: f.name, reason: scope.reason });
+        if (scope.reason.code === 'root-bus')
+          problems.push({ code: 'root-bus-device', severity: 'info', bdf: f.name });
+      } else {
+        const affected = scope.functions.map(ref);
+        const groups = [...new Set(affected.map((a) => a.group).filter((g): g is number => g !== null))].sort(
+          (a, b) => a - b,
+        );
+        hotReset = {
+          kind: scope.kind,
+          bridge: scope.bridge.name,
+          target: scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name,
+          affected,
+          groups,
+          bindToVfio:
+            opts.era === '2013'
+              ? []
+              : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
+        };
+        for (const g of scope.functions) {
+          if (isBridge(g.desc))
+            problems.push({ code: 'scope-has-bridge', severity: 'blocker', bdf: f.name, blocker: ref(g) });
+          else if (g !== f && !isVfioDriver(driverOf(g)) && opts.era !== '2013') {
+            problems.push({ code: 'scope-not-vfio', severity: 'blocker', bdf: f.name, blocker: ref(g) });
+          }
+        }
+        if (groups.length > 1)
+          problems.push({ code: 'scope-crosses-groups', severity: 'info', bdf: f.name, groups });
+        if (scope.kind === 'bus') {
+          const port = scope.bridge;
+          const sc = port.desc.pcie?.slot;
+          const s = scope.bus.slots[0];
+          if (sc?.hotplugCapable && s && s.desc.driver !== 'pciehp') {
+            problems.push({
+              code: 'hotplug-port-plain-sbr',
+              severity: 'warning',
+              bdf: f.name,
+              port: ref(port),
+              slot: s.desc.name,
+              slotDriver: s.desc.driver,
+            });
+          }
+        }
+      }
+      const quirky = [f, ...(scope.kind === 'none' ? [] : scope.functions)].find((g) =>
+        g.quirks.has('NO_BUS_RESET'),
+      );
+      if (quirky)
+        problems.push({ code: 'no-bus-reset-quirk', severity: 'info', bdf: f.name, on: ref(quirky) });
+    }
+    problems.sort(bySeverity);
+
+    return {
+      bdf: f.name,
+      vendor: f.desc.vendor,
+      device: f.desc.device,
+      classCode: f.desc.classCode,
+      className: className(f.desc.classCode),
+      kind: deviceKind(f.desc),
+      label: f.desc.label ?? null,
+      parent: f.bus.self?.name ?? null,
+      children: f.subordinate ? f.subordinate.devices.map((c) => c.name) : [],
+      driver: driverOf(f),
+      group,
+      groupSource: group === null ? 'none' : sysGroup !== null ? 'sysfs' : 'computed',
+      resetMethods,
+      resetMethodsSource: source,
+      functionReset: {
+        method: outcome.method,
+        via: outcome.via ?? null,
+        ok: outcome.errno === 0,
+        errno: outcome.errno === 0 ? null : outcome.errno,
+      },
+      hotReset,
+      slot: f.slot ? { name: f.slot.desc.name, driver: f.slot.desc.driver } : null,
+      linkSpeed: f.desc.pcie && isDownstreamPort(f.desc) ? linkSpeedText(f.desc.pcie) : null,
+      problems,
+    };
+  });
+
+  const groupIds = [...new Set(functions.map((f) => f.group).filter((g): g is number => g !== null))].sort(
+    (a, b) => a - b,
+  );
+  return {
+    host: read.desc.name,
+    origin,
+    era: opts.era,
+    iommu: read.iommuOn,
+    functions,
+    groups: groupIds.map((id) => ({
+      id,
+      members: functions
+        .filter((f) => f.group === id)
+        .map((f) => ({ bdf: f.bdf, driver: f.driver, group: id })),
+    })),
+    slots: topo.slots.map((s) => ({
+      name: s.desc.name,
+      address: `${s.bus.name}:${s.desc.device.toString(16).padStart(2, '0')}`,
+      driver: s.desc.driver,
+      resetSlot: slotDriverHasResetSlot(s.desc.driver),
+    })),
+    warnings: read.warnings,
+  };
+}

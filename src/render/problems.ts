@@ -1,0 +1,57 @@
+/**
+ * Problems as sentences. One function per code, so every message names the device in the way
+ * with its driver and group and says what would fix it.
+ * @module
+ */
+
+import type { DeviceRef, NoHotResetReason, Problem } from '../host/problems.ts';
+
+export function formatRef(r: DeviceRef): string {
+  return `${r.bdf} (group ${r.group ?? 'none'}, driver ${r.driver ?? 'none'})`;
+}
+
+function reason(r: NoHotResetReason): string {
+  switch (r.code) {
+    case 'root-bus':
+      return 'it sits on a root bus, which has no bridge to reset';
+    case 'virtual-bus':
+      return 'it sits on a virtual bus (SR-IOV), which has no bridge to reset';
+    case 'no-bus-reset':
+      return `${r.on} carries the NO_BUS_RESET quirk`;
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  switch (p.code) {
+    case 'no-function-reset':
+      return `${p.bdf} has no function reset (reset_method is empty): VFIO_DEVICE_RESET fails with EINVAL; only a hot reset can reset it`;
+    case 'stale-bus-method':
+      return `${p.bdf} lists 'bus', but ${formatRef(p.sibling)} shares its bus: that method fails with ENOTTY at reset time`;
+    case 'no-hot-reset':
+      return `${p.bdf} cannot be hot reset: ${reason(p.reason)} (hot-reset INFO and HOT_RESET fail with ENODEV)`;
+    case 'scope-has-bridge':
+      return `hot reset of ${p.bdf} would also reset bridge ${formatRef(p.blocker)}; vfio-pci never binds bridges, so HOT_RESET fails with EINVAL`;
+    case 'scope-not-vfio':
+      return `hot reset of ${p.bdf} needs ${formatRef(p.blocker)}, which is not bound to vfio-pci: HOT_RESET fails with EINVAL until it is`;
+    case 'scope-crosses-groups':
+      return `hot reset of ${p.bdf} spans IOMMU groups ${p.groups.join(', ')}: group mode must pass one open fd for each`;
+    case 'group-not-viable':
+      return `IOMMU group ${p.group} of ${p.bdf} also holds ${formatRef(p.blocker)}, a DMA-using host driver: the group is not viable for VFIO until that device is unbound or bound to vfio-pci`;
+    case 'no-iommu-group':
+      return `${p.bdf} has no IOMMU group (is the IOMMU on? intel_iommu=on / amd_iommu=on): VFIO cannot use it`;
+    case 'hotplug-port-plain-sbr':
+      return `${p.bdf} sits below hotplug port ${formatRef(p.port)} whose slot ${p.slot} is driven by ${p.slotDriver}, which has no reset_slot: a bus reset takes the link down and may be seen as a surprise removal`;
+    case 'no-bus-reset-quirk':
+      return `${formatRef(p.on)} carries the NO_BUS_RESET quirk: the kernel refuses slot and bus resets there`;
+    case 'root-bus-device':
+      return `${p.bdf} is integrated on a root bus: only a function reset is possible`;
+    case 'partial-config':
+      return `${p.bdf}: only ${p.bytes} bytes of config space were readable (run as root for all of it); capabilities and computed reset methods are unknown`;
+    case 'reset-methods-differ':
+      return `${p.bdf}: sysfs lists reset methods [${p.sysfs.join(' ')}] but the model computes [${p.computed.join(' ')}]`;
+    case 'group-differs':
+      return `${p.bdf}: sysfs puts it in IOMMU group ${p.sysfs ?? 'none'} but the model computes ${p.computed ?? 'none'}`;
+  }
+}
+
+export const SEVERITY_MARK = { blocker: '✗', warning: '!', info: 'i' } as const;

@@ -1,0 +1,58 @@
+/**
+ * Virtual time for the simulated kernel, with the sleep model of kernel-semantics §7.1:
+ * `msleep(ms)` is jiffy based — it lasts at least `ms` and at most `ceil(ms·HZ/1000) + 1` ticks,
+ * and in a guest each sleep may overshoot by one more tick (T0, T1). `usleep_range(a, b)` is
+ * hrtimer based and lasts `b`. Time only moves forward.
+ * @module
+ */
+
+export interface ClockModel {
+  /** Kernel tick rate (Debian: 250, so 4 ms ticks). */
+  hz: number;
+  /** Extra time added to every msleep: 0 on bare metal; one tick (4 ms) matched the QEMU guest (§9.1). */
+  extraMs: number;
+  /** Where in the jiffy window an msleep ends: 'max' = ceil(ms/tick)+1 ticks (what a busy guest shows), 'min' = ms. */
+  rounding: 'min' | 'max';
+  /** Fixed cost of a config-space save or restore of one function, in ms (calibrated on the rig). */
+  configAccessMs: number;
+}
+
+export const BARE_METAL: ClockModel = { hz: 250, extraMs: 0, rounding: 'max', configAccessMs: 0.5 };
+/** Calibrated against the rig's QEMU/TCG guest (kernel-rig.md; §9.4). */
+export const QEMU_GUEST: ClockModel = { hz: 250, extraMs: 4, rounding: 'max', configAccessMs: 2.5 };
+
+export class SimClock {
+  readonly model: ClockModel;
+  private t = 0;
+
+  constructor(model: ClockModel = QEMU_GUEST) {
+    this.model = model;
+  }
+
+  /** Milliseconds since the simulated boot. */
+  now(): number {
+    return this.t;
+  }
+
+  /** What msleep(ms) lasts under this model. */
+  msleepDuration(ms: number): number {
+    const tick = 1000 / this.model.hz;
+    const base = this.model.rounding === 'max' ? (Math.ceil(ms / tick) + 1) * tick : ms;
+    return base + this.model.extraMs;
+  }
+
+  msleep(ms: number): void {
+    this.advance(this.msleepDuration(ms));
+  }
+
+  /** usleep_range(min, max) in microseconds: hrtimer, ends at max (no jiffy rounding). */
+  usleepRange(_minUs: number, maxUs: number): void {
+    this.advance(maxUs / 1000);
+  }
+
+  advance(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new RangeError(`clock can only move forward (asked ${ms} ms)`);
+    this.t += ms;
+  }
+}

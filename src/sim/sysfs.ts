@@ -1,0 +1,109 @@
+/**
+ * Projects a simulated host as the files and symlinks Linux shows under /sys, so that the
+ * inventory, the dump writer and any user code read it exactly as they read a real host.
+ *
+ * Layout (as Linux 6.x): device directories nest under `devices/pci<dom>:<bus>/` following the
+ * bridges; `bus/pci/devices/<bdf>` links to them; `driver`, `iommu_group` and `physfn` are
+ * relative links; `kernel/iommu_groups/<n>/devices/<bdf>` link back; slots live in
+ * `bus/pci/slots/<name>/` with `address` and, for hotplug drivers, a `module` link.
+ * @module
+ */
+
+import { formatBus, hex } from '../pci/bdf.ts';
+import { buildConfigSpace } from '../pci/config-space.ts';
+import { linkSpeedText } from '../pci/model.ts';
+import { formatResetMethods } from '../pci/reset-methods.ts';
+import { type PciFunction, Topology } from '../pci/topology.ts';
+import type { SimHost } from './host.ts';
+import { Vfs } from './vfs.ts';
+
+/** The sysfs path of a function's device directory. */
+export function devicePath(f: PciFunction): string {
+  const chain = [f, ...Topology.upstreamBridges(f)].reverse();
+  const root = chain[0]!.bus;
+  return ['devices', `pci${formatBus(root.domain, root.number)}`, ...chain.map((x) => x.name)].join('/');
+}
+
+/** Relative link target from the directory holding `from` to `to` (both sysfs-relative). */
+export function relativeTarget(from: string, to: string): string {
+  const fromDir = from.split('/').slice(0, -1);
+  const toParts = to.split('/');
+  let common = 0;
+  while (common < fromDir.length && common < toParts.length && fromDir[common] === toParts[common]) common++;
+  return [...fromDir.slice(common).map(() => '..'), ...toParts.slice(common)].join('/');
+}
+
+/** Drivers whose directories always exist on a host with VFIO loaded. */
+const STANDARD_DRIVERS = ['pcieport', 'pci-stub', 'vfio-pci'];
+
+/** Linux's text for a link speed attribute, e.g. `16.0 GT/s PCIe`; `Unknown` when it cannot tell. */
+function speedAttr(text: string | null): string {
+  if (text === null) return 'Unknown\n';
+  const gts = text.replace(' GT/s', '');
+  const shown = gts.includes('.') ? gts : `${gts}.0`;
+  return `${shown} GT/s PCIe\n`;
+}
+
+export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
+  const v = new Vfs(origin);
+  const link = (path: string, to: string) => v.symlink(path, relativeTarget(path, to));
+
+  v.mkdir('bus/pci/devices');
+  v.mkdir('bus/pci/slots');
+  for (const d of STANDARD_DRIVERS) v.mkdir(`bus/pci/drivers/${d}`);
+  for (const bus of host.topology.rootBuses) v.mkdir(`devices/pci${formatBus(bus.domain, bus.number)}`);
+  if (host.options.iommu) v.mkdir('kernel/iommu_groups');
+
+  for (const st of host.allStates()) {
+    const f = st.fn;
+    const d = f.desc;
+    const dir = devicePath(f);
+    const hex4 = (n: number) => `0x${hex(n, 4)}\n`;
+    v.file(`${dir}/vendor`, hex4(d.vendor));
+    v.file(`${dir}/device`, hex4(d.device));
+    v.file(`${dir}/subsystem_vendor`, hex4(d.subsystemVendor));
+    v.file(`${dir}/subsystem_device`, hex4(d.subsystemDevice));
+    v.file(`${dir}/class`, `0x${hex(d.classCode, 6)}\n`);
+    v.file(`${dir}/revision`, `0x${hex(d.revision, 2)}\n`);
+    const config = buildConfigSpace(d);
+    v.file(`${dir}/config`, d.pcie ? config : config.slice(0, 256));
+    v.file(`${dir}/driver_override`, () => `${st.driverOverride ?? '(null)'}\n`);
+    // Y1/Y2: the attributes exist iff a method existed at registration; an emptied list reads as nothing.
+    if (st.resetMethodAttr) v.file(`${dir}/reset_method`, () => formatResetMethods(st.resetMethods));
+    if (st.resetAttr) v.file(`${dir}/reset`, '');
+    if (d.pcie) {
+      const speed = speedAttr(linkSpeedText(d.pcie));
+      v.file(`${dir}/max_link_speed`, speed);
+      v.file(`${dir}/current_link_speed`, speed);
+      v.file(`${dir}/max_link_width`, `${d.pcie.linkWidth}\n`);
+      v.file(`${dir}/current_link_width`, `${d.pcie.linkWidth}\n`);
+    }
+    if (d.sriov) {
+      v.file(`${dir}/sriov_totalvfs`, `${d.sriov.totalVfs}\n`);
+      v.file(`${dir}/sriov_numvfs`, `${d.sriov.numVfs}\n`);
+    }
+    if (f.subordinate) v.mkdir(`${dir}/pci_bus/${formatBus(f.subordinate.domain, f.subordinate.number)}`);
+    link(`bus/pci/devices/${f.name}`, dir);
+    if (st.driver) {
+      v.mkdir(`bus/pci/drivers/${st.driver}`);
+      link(`${dir}/driver`, `bus/pci/drivers/${st.driver}`);
+      link(`bus/pci/drivers/${st.driver}/${f.name}`, dir);
+    }
+    const g = host.groups.groupOf(f);
+    if (g !== null) {
+      link(`${dir}/iommu_group`, `kernel/iommu_groups/${g}`);
+      link(`kernel/iommu_groups/${g}/devices/${f.name}`, dir);
+      v.file(`kernel/iommu_groups/${g}/type`, 'DMA\n');
+    }
+  }
+
+  for (const s of host.topology.slots) {
+    const dir = `bus/pci/slots/${s.desc.name}`;
+    v.file(`${dir}/address`, `${formatBus(s.desc.domain, s.desc.bus)}:${hex(s.desc.device, 2)}\n`);
+    if (s.desc.driver !== 'pci_slot') {
+      v.mkdir(`module/${s.desc.driver}`);
+      link(`${dir}/module`, `module/${s.desc.driver}`);
+    }
+  }
+  return v;
+}

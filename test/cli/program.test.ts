@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { main } from '../../src/cli/program.ts';
+
+function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+const WS = 'sim:examples/workstation.yaml';
+const tmp = mkdtempSync(join(tmpdir(), 'vfio-reset-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('scan prints the tree with group, driver, reset methods and hot-reset scope', () => {
+  const r = run('--host', WS, 'scan');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^Host workstation \(sim:examples\/workstation.yaml\) · IOMMU on · rules of Linux 6\.1/,
+  );
+  assert.match(
+    r.stdout,
+    /├─ 0000:01:00\.0\s+10de:2684\s+VGA controller\s+\d+\s+nvidia\s+flr pm bus\s+slot 1: 2 fns/,
+  );
+  assert.match(r.stdout, /\n {3}├─ 0000:03:00\.0 /, 'switch ports nest under the upstream port');
+});
+
+test('scan --json is one document with schemaVersion and every function', () => {
+  const r = run('--host', WS, '--json', 'scan');
+  assert.equal(r.code, 0);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.command, 'scan');
+  assert.equal(doc.ok, true);
+  const gpu = doc.functions.find((f: { bdf: string }) => f.bdf === '0000:01:00.0');
+  assert.equal(gpu.vendor, '0x10de');
+  assert.deepEqual(gpu.resetMethods, ['flr', 'pm', 'bus']);
+  assert.equal(gpu.hotReset.kind, 'slot');
+  assert.ok(gpu.problems.every((p: { message: string }) => typeof p.message === 'string'));
+});
+
+test('info names the blocking device with driver and group and says what must be owned', () => {
+  const r = run('--host', WS, 'info', '01:00.0');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /hot reset of 0000:01:00\.0 needs 0000:01:00\.1 \(group \d+, driver snd_hda_intel\), which is not bound to vfio-pci/,
+  );
+  assert.match(
+    r.stdout,
+    /must own\s+group \d+ \(group mode: 1 fd\), after binding to vfio-pci: 0000:01:00\.0 \(now nvidia\), 0000:01:00\.1 \(now snd_hda_intel\)/,
+  );
+});
+
+test('info --json carries mustOwn', () => {
+  const doc = JSON.parse(run('--host', WS, '--json', 'info', '0000:01:00.1').stdout);
+  assert.equal(doc.function.bdf, '0000:01:00.1');
+  assert.deepEqual(
+    doc.mustOwn.bindToVfio.map((r: { bdf: string }) => r.bdf),
+    ['0000:01:00.0', '0000:01:00.1'],
+  );
+});
+
+test('a BDF not on the host: one line, exit 1; in JSON mode an error document', () => {
+  const r = run('--host', WS, 'info', '0000:77:00.0');
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    "vfio-reset: 0000:77:00.0 is not on host workstation (sim:examples/workstation.yaml); 'vfio-reset scan' lists the functions\n",
+  );
+  const j = run('--host', WS, '--json', 'info', '77:00.0');
+  assert.equal(j.code, 1);
+  assert.deepEqual(JSON.parse(j.stdout).error.code, 'VFIO_RESET_E_NO_DEVICE');
+});
+
+test('usage errors exit 2 with one line: bad BDF, bad --host, unknown command, bad era', () => {
+  for (const argv of [
+    ['--host', WS, 'info', '01:00.9'],
+    ['--host', 'nonsense', 'scan'],
+    ['--host', WS, 'frobnicate'],
+    ['--era', '5.4', 'scan'],
+    ['info'],
+  ]) {
+    const r = run(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${argv.join(' ')}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('a malformed topology file: one error with file:line:col, exit 1, no stack', () => {
+  const f = join(tmp, 'bad.yaml');
+  writeFileSync(
+    f,
+    'name: x\nroots:\n  - devices:\n      - bdf: "00:00.0"\n        id: "8086:29c0"\n        kind: spaceship\n',
+  );
+  const r = run('--host', `sim:${f}`, 'scan');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(`^vfio-reset: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:15: roots.0.devices.0.kind: `),
+  );
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('--host sim:<missing> and linux:<not sysfs> are clear errors', () => {
+  assert.equal(run('--host', 'sim:/nonexistent/x.yaml', 'scan').code, 2);
+  const r = run('--host', `linux:${tmp}`, 'scan');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bus\/pci\/devices: not found; this is not a sysfs tree/);
+});
+
+test('dump writes the projection; the dump scans like the original, as linux:<dir> and as sim:<dir>', () => {
+  const dir = join(tmp, 'dump');
+  const d = run('--host', WS, 'dump', '-o', dir);
+  assert.equal(d.code, 0, d.stderr);
+  assert.ok(readdirSync(dir).includes('bus'));
+  const original = JSON.parse(run('--host', WS, '--json', 'scan').stdout);
+  for (const host of [`linux:${dir}`, `sim:${dir}`]) {
+    const again = JSON.parse(run('--host', host, '--json', 'scan').stdout);
+    assert.deepEqual(again.functions, original.functions, host);
+  }
+  const twice = run('--host', WS, 'dump', '-o', dir);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /directory is not empty/);
+});
+
+test('demo (npm start) shows scan and info on the workstation example', () => {
+  const r = run('demo');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\$ vfio-reset --host sim:examples\/workstation.yaml scan/);
+  assert.match(r.stdout, /\$ vfio-reset --host sim:examples\/workstation.yaml info 0000:01:00\.0/);
+});

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { takeInventory } from '../../src/host/inventory.ts';
+import type { Problem } from '../../src/host/problems.ts';
+import { SimHost } from '../../src/sim/host.ts';
+import { projectSysfs } from '../../src/sim/sysfs.ts';
+import { Vfs } from '../../src/sim/vfs.ts';
+import { loadTopologyFile } from '../../src/topology/load.ts';
+
+const inv = (example: string, era: '6.1' | '2013' = '6.1') =>
+  takeInventory(projectSysfs(new SimHost(loadTopologyFile(`examples/${example}.yaml`), { era: era })), {
+    era,
+  });
+const fn = (i: ReturnType<typeof inv>, bdf: string) => {
+  const f = i.functions.find((x) => x.bdf === bdf);
+  assert.ok(f, `${bdf} present`);
+  return f;
+};
+const codes = (ps: Problem[]) => ps.map((p) => p.code);
+
+// kernel-rig.md "Building blocks and what the kernel did with them", reproduced through sysfs.
+
+test('rig RP (56): e1000e alone behind a root port lists "pm bus", is alone in its group, the port in another', () => {
+  const i = inv('qemu-rp');
+  const nic = fn(i, '0000:01:00.0');
+  assert.deepEqual(nic.resetMethods, ['pm', 'bus']);
+  assert.equal(nic.resetMethodsSource, 'sysfs');
+  assert.deepEqual(
+    i.groups.find((g) => g.id === nic.group)?.members.map((m) => m.bdf),
+    ['0000:01:00.0'],
+  );
+  assert.notEqual(fn(i, '0000:00:02.0').group, nic.group);
+  assert.equal(nic.hotReset?.kind, 'bus', 'acpiphp slot has no reset_slot, so bus scope (I2)');
+  assert.deepEqual(
+    nic.hotReset?.affected.map((a) => a.bdf),
+    ['0000:01:00.0'],
+  );
+});
+
+test('rig MF (57): two e1000e functions share one group; fn 0 "pm bus", fn 1 "pm" (M3)', () => {
+  const i = inv('qemu-mf');
+  const [f0, f1] = [fn(i, '0000:01:00.0'), fn(i, '0000:01:00.1')];
+  assert.deepEqual(f0.resetMethods, ['pm', 'bus']);
+  assert.deepEqual(f1.resetMethods, ['pm']);
+  assert.equal(f0.group, f1.group);
+  assert.deepEqual(
+    f0.hotReset?.affected.map((a) => a.bdf),
+    ['0000:01:00.0', '0000:01:00.1'],
+  );
+  assert.ok(codes(f0.problems).includes('stale-bus-method'), 'M4: bus listed while a sibling shares the bus');
+  assert.equal(f0.functionReset.method, 'pm', 'pm is tried first and works');
+});
+
+test('rig SW (55): nvme lists "flr bus" and shares the xio3130 downstream port group; the upstream port is apart', () => {
+  const i = inv('qemu-sw');
+  const nvme = fn(i, '0000:03:00.0');
+  assert.deepEqual(nvme.resetMethods, ['flr', 'bus']);
+  assert.equal(nvme.group, fn(i, '0000:02:00.0').group);
+  assert.notEqual(nvme.group, fn(i, '0000:01:00.0').group);
+  assert.equal(nvme.hotReset?.affected.length, 1);
+});
+
+test('rig PPB (54, §9.3): bridge and both e1000 in one group; first NIC "bus", second none; INFO order 0x08 then 0x09', () => {
+  const i = inv('qemu-ppb');
+  const [a, b] = [fn(i, '0000:02:01.0'), fn(i, '0000:02:01.1')];
+  assert.deepEqual(a.resetMethods, ['bus']);
+  assert.deepEqual(b.resetMethods, []);
+  assert.equal(a.group, fn(i, '0000:01:00.0').group);
+  assert.equal(b.group, a.group);
+  assert.deepEqual(
+    a.hotReset?.affected.map((x) => x.bdf),
+    ['0000:02:01.0', '0000:02:01.1'],
+  );
+  assert.deepEqual(a.hotReset?.groups, [a.group]);
+  assert.equal(a.functionReset.ok, false, 'M4: the stale bus method fails with ENOTTY now');
+  assert.equal(a.functionReset.errno, 'ENOTTY');
+  assert.ok(codes(b.problems).includes('no-function-reset'));
+});
+
+test('rig ROOT (23): a device on the root bus has no hot reset (ENODEV)', () => {
+  const f = fn(inv('qemu-root'), '0000:00:02.0');
+  assert.equal(f.hotReset, null);
+  const p = f.problems.find((x) => x.code === 'no-hot-reset');
+  assert.ok(p && p.code === 'no-hot-reset' && p.reason.code === 'root-bus');
+});
+
+test('RPN: native pciehp gives a slot scope (P3 prefers the slot)', () => {
+  const f = fn(inv('qemu-rpn'), '0000:01:00.0');
+  assert.equal(f.hotReset?.kind, 'slot');
+  assert.equal(f.slot?.driver, 'pciehp');
+});
+
+test('H6: a host-driver function in scope is a blocker naming it with driver and group; bindToVfio lists it', () => {
+  const i = inv('workstation');
+  const gpu = fn(i, '0000:01:00.0');
+  const p = gpu.problems.find((x) => x.code === 'scope-not-vfio');
+  assert.ok(p && p.code === 'scope-not-vfio');
+  assert.equal(p.blocker.bdf, '0000:01:00.1');
+  assert.equal(p.blocker.driver, 'snd_hda_intel');
+  assert.equal(p.blocker.group, gpu.group);
+  assert.deepEqual(
+    gpu.hotReset?.bindToVfio.map((r) => r.bdf),
+    ['0000:01:00.0', '0000:01:00.1'],
+  );
+  assert.ok(
+    !gpu.problems.some((x) => 'blocker' in x && x.blocker.bdf === gpu.bdf),
+    'a function never blocks itself',
+  );
+});
+
+test('G3: a group shared with a DMA-using host driver is not viable; the blocker is named', () => {
+  const i = inv('workstation');
+  const audio = fn(i, '0000:00:1f.3');
+  const smbus = fn(i, '0000:00:1f.4');
+  const p = smbus.problems.find((x) => x.code === 'group-not-viable');
+  assert.ok(p && p.code === 'group-not-viable');
+  assert.equal(p.group, audio.group);
+  assert.notEqual(p.blocker.bdf, smbus.bdf);
+});
+
+test('era 2013: host drivers in scope are not H6 blockers (ownership by group only)', () => {
+  const gpu = fn(inv('workstation', '2013'), '0000:01:00.0');
+  assert.ok(!codes(gpu.problems).includes('scope-not-vfio'));
+  assert.deepEqual(gpu.hotReset?.bindToVfio, []);
+});
+
+/** A minimal sysfs tree of the kind this machine has: no IOMMU, no reset_method, 64-byte config. */
+function unprivilegedHost(): Vfs {
+  const v = new Vfs('fixture');
+  const dev = 'devices/pci0000:00/0000:00:03.0';
+  v.file(`${dev}/vendor`, '0x1af4\n');
+  v.file(`${dev}/device`, '0x1000\n');
+  v.file(`${dev}/class`, '0x020000\n');
+  const cfg = new Uint8Array(64);
+  cfg.set([0xf4, 0x1a, 0x00, 0x10]);
+  v.file(`${dev}/config`, cfg);
+  v.symlink('bus/pci/devices/0000:00:03.0', '../../../devices/pci0000:00/0000:00:03.0');
+  return v;
+}
+
+test('a host with no IOMMU, no reset_method and 64-byte config is a normal case: groups none, methods unknown', () => {
+  const i = takeInventory(unprivilegedHost());
+  assert.equal(i.iommu, false);
+  const f = fn(i, '0000:00:03.0');
+  assert.equal(f.group, null);
+  assert.equal(f.resetMethodsSource, 'unknown');
+  assert.deepEqual(codes(f.problems).sort(), [
+    'no-hot-reset',
+    'no-iommu-group',
+    'partial-config',
+    'root-bus-device',
+  ]);
+});
+
+test('without reset_method attributes anywhere, methods are computed from full config space', () => {
+  const h = new SimHost(loadTopologyFile('examples/qemu-rp.yaml'));
+  const v = projectSysfs(h);
+  for (const st of h.allStates()) {
+    v.remove(`bus/pci/devices/${st.fn.name}/reset_method`);
+  }
+  const f = fn(takeInventory(v), '0000:01:00.0');
+  assert.equal(f.resetMethodsSource, 'computed');
+  assert.deepEqual(f.resetMethods, ['pm', 'bus']);
+});
