@@ -23,5 +23,7 @@ if (files.length === 0) {
   console.error('run-tests: no *.test.ts files found under test/');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

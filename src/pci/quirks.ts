@@ -34,7 +34,12 @@ const FLAG_QUIRKS: readonly FlagQuirk[] = [
   { vendor: 0x8086, device: 0x1502, flag: 'NO_FLR_RESET', why: 'Intel 82579LM: FLR broken' },
   { vendor: 0x8086, device: 0x1503, flag: 'NO_FLR_RESET', why: 'Intel 82579V: FLR broken' },
   // quirk_no_pm_reset: AMD/ATI GPUs do not reset on D3hot->D0.
-  { vendor: 0x1002, device: ANY, flag: 'NO_PM_RESET', why: 'AMD/ATI GPU: D3hot->D0 does not reset (VGA class only)' },
+  {
+    vendor: 0x1002,
+    device: ANY,
+    flag: 'NO_PM_RESET',
+    why: 'AMD/ATI GPU: D3hot->D0 does not reset (VGA class only)',
+  },
 ];
 
 function matches(q: { vendor: number; device: number }, f: Pick<FunctionDesc, 'vendor' | 'device'>): boolean {
@@ -77,7 +82,12 @@ const DEVICE_SPECIFIC: readonly DeviceSpecificReset[] = [
   { vendor: 0x8086, device: 0x0953, name: 'delay_250ms_after_flr', applies: hasFlr },
   { vendor: 0x8086, device: 0x0a54, name: 'delay_250ms_after_flr', applies: hasFlr },
   // Chelsio T4 only: device ids 0x4xxx.
-  { vendor: 0x1425, device: ANY, name: 'reset_chelsio_generic_dev', applies: (f) => (f.device & 0xf000) === 0x4000 },
+  {
+    vendor: 0x1425,
+    device: ANY,
+    name: 'reset_chelsio_generic_dev',
+    applies: (f) => (f.device & 0xf000) === 0x4000,
+  },
   { vendor: 0x19e5, device: 0x375e, name: 'reset_hinic_vf_dev', applies: () => true },
 ];
 

@@ -11,7 +11,14 @@
  */
 
 import { type Bdf, compareBdf, devfn, formatBdf, formatBus } from './bdf.ts';
-import { type FunctionDesc, type HostDesc, isBridge, isDownstreamPort, type QuirkFlag, type SlotDesc } from './model.ts';
+import {
+  type FunctionDesc,
+  type HostDesc,
+  isBridge,
+  isDownstreamPort,
+  type QuirkFlag,
+  type SlotDesc,
+} from './model.ts';
 import { tableQuirks } from './quirks.ts';
 
 export interface PciBus {
@@ -122,7 +129,8 @@ export class Topology {
     const seen = new Set<string>();
     for (const d of descs) {
       const n = formatBdf(d.bdf);
-      if (seen.has(n)) issues.push({ where: n, message: 'appears twice; every function needs its own address' });
+      if (seen.has(n))
+        issues.push({ where: n, message: 'appears twice; every function needs its own address' });
       seen.add(n);
     }
 
@@ -151,7 +159,10 @@ export class Topology {
         continue;
       }
       if (d.bridge.subordinate < d.bridge.secondary) {
-        issues.push({ where: formatBdf(d.bdf), message: 'subordinate bus number is below the secondary bus number' });
+        issues.push({
+          where: formatBdf(d.bdf),
+          message: 'subordinate bus number is below the secondary bus number',
+        });
         continue;
       }
       bridgeOf.set(k, d);
@@ -204,7 +215,10 @@ export class Topology {
         if (f.bdf.fn === 0) continue;
         const fn0 = devs.find((o) => o.bdf.device === f.bdf.device && o.bdf.fn === 0);
         if (!fn0) {
-          issues.push({ where: f.name, message: 'has no function 0 in its slot; Linux would not enumerate it' });
+          issues.push({
+            where: f.name,
+            message: 'has no function 0 in its slot; Linux would not enumerate it',
+          });
         } else if (!fn0.desc.multifunctionBit && !fn0.desc.virtfn && !f.desc.virtfn) {
           issues.push({
             where: f.name,
@@ -246,11 +260,17 @@ export class Topology {
       const bus = buses.get(busKey(s.domain, s.bus));
       const where = `slot ${s.name}`;
       if (!bus) {
-        issues.push({ where, message: `is on bus ${busKey(s.domain, s.bus)}, which no bridge or function provides` });
+        issues.push({
+          where,
+          message: `is on bus ${busKey(s.domain, s.bus)}, which no bridge or function provides`,
+        });
         continue;
       }
       if (slotNames.has(s.name)) {
-        issues.push({ where, message: 'name is used twice; slot names are directory names under /sys/bus/pci/slots' });
+        issues.push({
+          where,
+          message: 'name is used twice; slot names are directory names under /sys/bus/pci/slots',
+        });
         continue;
       }
       if (bus.slots.some((o) => o.desc.device === s.device)) {

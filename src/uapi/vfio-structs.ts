@@ -175,7 +175,7 @@ export function encodeHotReset(h: HotReset): Uint8Array {
   v.setUint32(0, h.argsz >>> 0, true);
   v.setUint32(4, h.flags >>> 0, true);
   v.setUint32(8, h.count >>> 0, true);
-  h.fds.forEach((fd, i) => v.setInt32(HOT_RESET_HEADER_SIZE + 4 * i, fd, true));
+  for (const [i, fd] of h.fds.entries()) v.setInt32(HOT_RESET_HEADER_SIZE + 4 * i, fd, true);
   return b;
 }
 

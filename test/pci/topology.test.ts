@@ -130,7 +130,7 @@ test('property: every generated host builds, and functions are in add order exac
       const t = Topology.build(generateHost(seed));
       const names = t.functions.map((f) => f.name);
       assert.equal(new Set(names).size, names.length);
-      t.functions.forEach((f, i) => assert.equal(f.addIndex, i));
+      for (const [i, f] of t.functions.entries()) assert.equal(f.addIndex, i);
       // A bridge is always added before everything below it.
       for (const f of t.functions)
         for (const up of Topology.upstreamBridges(f)) assert.ok(up.addIndex < f.addIndex);
