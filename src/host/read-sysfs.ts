@@ -42,7 +42,7 @@ export interface SysfsObservation {
 export interface SysfsHost {
   desc: HostDesc;
   observed: Map<string, SysfsObservation>;
-  /** `kernel/iommu_groups` exists (the IOMMU is on). */
+  /** `kernel/iommu_groups` holds groups (the IOMMU is on and translating). */
   iommuOn: boolean;
   /** Non-fatal oddities found while reading (each names the path). */
   warnings: string[];
@@ -104,12 +104,9 @@ export function readSysfsHost(sys: SysfsReader, name = sys.origin): SysfsHost {
     }
   }
   const slots = readSlots(sys, warnings);
-  return {
-    desc: { name, functions, slots },
-    observed,
-    iommuOn: sys.kind('kernel/iommu_groups') !== null,
-    warnings,
-  };
+  // An empty kernel/iommu_groups (an IOMMU driver present but translating nothing) means no groups.
+  const iommuOn = sys.kind('kernel/iommu_groups') === 'dir' && sys.list('kernel/iommu_groups').length > 0;
+  return { desc: { name, functions, slots }, observed, iommuOn, warnings };
 }
 
 function readFunction(
