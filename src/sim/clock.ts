@@ -13,13 +13,17 @@ export interface ClockModel {
   extraMs: number;
   /** Where in the jiffy window an msleep ends: 'max' = ceil(ms/tick)+1 ticks (what a busy guest shows), 'min' = ms. */
   rounding: 'min' | 'max';
-  /** Fixed cost of a config-space save or restore of one function, in ms (calibrated on the rig). */
+  /**
+   * Fixed cost of a config-space save or restore of one function, in ms (`pci_save_state` /
+   * `pci_restore_state`: dozens of config cycles). Guest value calibrated on the rig's PPB hot reset:
+   * 20 ms = msleep(2) (12 ms in the guest) + save and restore of two functions.
+   */
   configAccessMs: number;
 }
 
 export const BARE_METAL: ClockModel = { hz: 250, extraMs: 0, rounding: 'max', configAccessMs: 0.5 };
 /** Calibrated against the rig's QEMU/TCG guest (kernel-rig.md; §9.4). */
-export const QEMU_GUEST: ClockModel = { hz: 250, extraMs: 4, rounding: 'max', configAccessMs: 2.5 };
+export const QEMU_GUEST: ClockModel = { hz: 250, extraMs: 4, rounding: 'max', configAccessMs: 2 };
 
 export class SimClock {
   readonly model: ClockModel;
