@@ -84,11 +84,7 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
     }
     if (f.subordinate) v.mkdir(`${dir}/pci_bus/${formatBus(f.subordinate.domain, f.subordinate.number)}`);
     link(`bus/pci/devices/${f.name}`, dir);
-    if (st.driver) {
-      v.mkdir(`bus/pci/drivers/${st.driver}`);
-      link(`${dir}/driver`, `bus/pci/drivers/${st.driver}`);
-      link(`bus/pci/drivers/${st.driver}/${f.name}`, dir);
-    }
+    relinkDriver(v, f, null, st.driver);
     const g = host.groups.groupOf(f);
     if (g !== null) {
       link(`${dir}/iommu_group`, `kernel/iommu_groups/${g}`);
@@ -106,4 +102,22 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
     }
   }
   return v;
+}
+
+/**
+ * Keeps the projection in step with a bind or unbind: moves `<device>/driver` and the driver
+ * directory's link back to the device from `from` to `to` (either may be null).
+ */
+export function relinkDriver(v: Vfs, f: PciFunction, from: string | null, to: string | null): void {
+  const dir = devicePath(f);
+  const link = (path: string, target: string) => v.symlink(path, relativeTarget(path, target));
+  if (from !== null) {
+    v.remove(`${dir}/driver`);
+    v.remove(`bus/pci/drivers/${from}/${f.name}`);
+  }
+  if (to !== null) {
+    v.mkdir(`bus/pci/drivers/${to}`);
+    link(`${dir}/driver`, `bus/pci/drivers/${to}`);
+    link(`bus/pci/drivers/${to}/${f.name}`, dir);
+  }
 }

@@ -1,0 +1,145 @@
+/**
+ * The simulated kernel: a `KernelHost` (sysfs reader + syscalls) over a `SimHost`, the PCI core
+ * and the VFIO objects, for the eras '2013' and '6.1' ('6.6+' runs the group path with its few
+ * group-mode differences; cdev/iommufd and the KVM device are later additions: new `OpenFile`
+ * kinds in `vfio/fds.ts`, an `open()` path and a `FILE_OPS` entry here).
+ *
+ * Every refusal is a `KernelError` whose `rule` names the entry of `rules.ts` that produced it.
+ * Calls that would sleep on a lock another (injected) thread holds throw `SimDeadlockError`,
+ * except a vfio-pci unbind with open device fds, which is refused with EBUSY (rule D1).
+ * @module
+ */
+
+import type { IoctlArg, KernelHost, Syscalls } from '../kernel/syscalls.ts';
+import type { SysfsReader } from '../kernel/sysfs.ts';
+import type { Era } from '../pci/era.ts';
+import type { HostDesc } from '../pci/model.ts';
+import { requestName } from '../uapi/ioctl.ts';
+import { type ClockModel, SimClock } from './clock.ts';
+import { SimHost } from './host.ts';
+import { KernelLog } from './log.ts';
+import type { PciCore } from './pci-core.ts';
+import { SimPciCore } from './pci-exec.ts';
+import { fail } from './rules.ts';
+import { projectSysfs } from './sysfs.ts';
+import { bootProbe } from './vfio/bind.ts';
+import { containerIoctl, openContainer } from './vfio/container.ts';
+import { deviceIoctl } from './vfio/device.ts';
+import { injectFault, type KernelFault } from './vfio/faults.ts';
+import { FdTable, type OpenFile } from './vfio/fds.ts';
+import { putFile } from './vfio/files.ts';
+import { groupIoctl, openGroup } from './vfio/group.ts';
+import type { KernelCtx } from './vfio/model.ts';
+import { type VfioStateView, vfioSnapshot } from './vfio/snapshot.ts';
+import { writeSysfs } from './vfio/sysfs-write.ts';
+
+export type { KernelFault } from './vfio/faults.ts';
+export type { VfioStateView } from './vfio/snapshot.ts';
+
+export interface SimKernelOptions {
+  era?: Era;
+  /** IOMMU on (default): groups exist. Off: vfio-pci cannot bind (S0). */
+  iommu?: boolean;
+  clock?: ClockModel;
+  /** Replaces the PCI core (tests); default `SimPciCore`. */
+  pciCore?: (host: SimHost, clock: SimClock, log: KernelLog) => PciCore;
+}
+
+type Ioctl<F extends OpenFile> = (
+  ctx: KernelCtx,
+  file: F,
+  request: number,
+  arg: IoctlArg | undefined,
+  syscall: string,
+) => number;
+
+/** ioctl by file kind: the same number means different things on different fds (§2). */
+const FILE_OPS: { [K in OpenFile['kind']]: Ioctl<Extract<OpenFile, { kind: K }>> } = {
+  container: containerIoctl,
+  group: groupIoctl,
+  device: deviceIoctl,
+  null: (_ctx, _f, _r, _a, syscall) => fail('null.ENOTTY', syscall),
+};
+
+const GROUP_PATH = /^\/dev\/vfio\/(0|[1-9][0-9]*)$/;
+
+export class SimKernel implements KernelHost {
+  readonly host: SimHost;
+  readonly pci: PciCore;
+  readonly clock: SimClock;
+  readonly log: KernelLog;
+  /** The live sysfs projection: driver links follow every bind and unbind. */
+  readonly sysfs: SysfsReader;
+  readonly sys: Syscalls;
+  private readonly ctx: KernelCtx;
+
+  constructor(desc: HostDesc, opts: SimKernelOptions = {}) {
+    this.host = new SimHost(desc, {
+      ...(opts.era !== undefined ? { era: opts.era } : {}),
+      ...(opts.iommu !== undefined ? { iommu: opts.iommu } : {}),
+    });
+    this.clock = new SimClock(opts.clock);
+    this.log = new KernelLog(() => this.clock.now());
+    this.pci = (opts.pciCore ?? ((h, c, l) => new SimPciCore(h, c, l)))(this.host, this.clock, this.log);
+    const vfs = projectSysfs(this.host);
+    this.sysfs = vfs;
+    this.ctx = {
+      era: this.host.options.era,
+      host: this.host,
+      pci: this.pci,
+      clock: this.clock,
+      log: this.log,
+      vfs,
+      fds: new FdTable(),
+      groups: new Map(),
+      devices: new Map(),
+      devSets: new Map(),
+      nextContainerId: 1,
+    };
+    bootProbe(this.ctx);
+    this.sys = {
+      open: (path) => this.open(path),
+      close: (fd) => this.close(fd),
+      ioctl: (fd, request, arg) => this.ioctl(fd, request, arg),
+      writeSysfs: (path, value) => writeSysfs(this.ctx, path, value),
+    };
+  }
+
+  get era(): Era {
+    return this.ctx.era;
+  }
+
+  /** VFIO-level faults (memory / vma lock held); PCI faults go to `pci.inject`. */
+  inject(fault: KernelFault): void {
+    injectFault(this.ctx, fault);
+  }
+
+  vfioState(): VfioStateView {
+    return vfioSnapshot(this.ctx);
+  }
+
+  private open(path: string): number {
+    const ctx = this.ctx;
+    let file: OpenFile;
+    const g = GROUP_PATH.exec(path);
+    if (path === '/dev/vfio/vfio') file = openContainer(ctx);
+    else if (g) file = openGroup(ctx, Number(g[1]), 'open');
+    else if (path === '/dev/null') file = { kind: 'null', refs: 0 };
+    else return fail('open.ENOENT', 'open', path);
+    return ctx.fds.install(file);
+  }
+
+  private close(fd: number): void {
+    const file = this.ctx.fds.remove(fd);
+    if (!file) fail('fd', 'close', `fd ${fd}`);
+    putFile(this.ctx, file);
+  }
+
+  private ioctl(fd: number, request: number, arg?: IoctlArg): number {
+    const file = this.ctx.fds.get(fd);
+    if (!file) return fail('fd', `ioctl(${requestName(request, 'device')})`, `fd ${fd}`);
+    const syscall = requestName(request, file.kind);
+    const op = FILE_OPS[file.kind] as Ioctl<OpenFile>;
+    return op(this.ctx, file, request, arg, syscall);
+  }
+}

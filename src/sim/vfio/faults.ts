@@ -1,0 +1,26 @@
+/**
+ * Fault injection at the VFIO level: another thread holding a vfio device's `memory_lock` or
+ * `vma_lock` (H8: EBUSY; D3 would sleep). Every PCI-level fault (device lock, readiness, link,
+ * surprise removal, dirty state) passes through to the PCI core unchanged.
+ * @module
+ */
+
+import type { PciFault } from '../pci-core.ts';
+import type { KernelCtx } from './model.ts';
+
+export type KernelFault =
+  | { kind: 'hold-memory-lock'; bdf: string; held: boolean }
+  | { kind: 'hold-vma-lock'; bdf: string; held: boolean }
+  | ({ bdf: string } & PciFault);
+
+export function injectFault(ctx: KernelCtx, fault: KernelFault): void {
+  if (fault.kind === 'hold-memory-lock' || fault.kind === 'hold-vma-lock') {
+    const dev = ctx.devices.get(fault.bdf);
+    if (!dev) throw new Error(`${fault.bdf} is not bound to vfio-pci: it has no ${fault.kind.slice(5)}`);
+    if (fault.kind === 'hold-memory-lock') dev.memoryLockHeld = fault.held;
+    else dev.vmaLockHeld = fault.held;
+    return;
+  }
+  const { bdf, ...pci } = fault;
+  ctx.pci.inject(bdf, pci as PciFault);
+}
