@@ -17,7 +17,6 @@ import {
   decodeGroupStatus,
   decodeHotResetInfo,
   encodeCString,
-  encodeDeviceInfo,
   encodeGroupStatus,
   encodeHotReset,
   encodeHotResetInfo,
@@ -111,33 +110,32 @@ export function openDevice(k: SimKernel, bdf: string, container?: number): Opene
   return { container: c, group: g, device: getDeviceFd(k, g, bdf) };
 }
 
+/** GET_INFO with a buffer of max(argsz, 16) bytes pre-filled with 0xaa, so unwritten bytes show. */
 export function deviceInfo(
   k: SimKernel,
   d: number,
   argsz = DEVICE_INFO_SIZE,
 ): DeviceInfo & { raw: Uint8Array } {
-  const raw = encodeDeviceInfo(
-    { argsz, flags: 0xdead, numRegions: 0xbeef, numIrqs: 0xcafe, capOffset: 0xaaaa },
-    Math.max(argsz, 16),
-  );
+  const raw = new Uint8Array(Math.max(argsz, 16)).fill(0xaa);
+  new DataView(raw.buffer).setUint32(0, argsz, true);
   k.sys.ioctl(d, VFIO.DEVICE_GET_INFO, raw);
   return { ...decodeDeviceInfo(raw), raw };
 }
 
-/** One INFO call with a buffer of `argsz` bytes (the header's argsz says the same unless given). */
+/** An INFO argument: header {argsz, flags 0x55 (ignored by the kernel), count} in a buffer of `size` bytes. */
+export function infoBuffer(argsz: number, size = Math.max(argsz, 12), count = 0): Uint8Array {
+  return encodeHotResetInfo({ argsz, flags: 0x55, count, devices: [] }, size);
+}
+
+/** One successful INFO call with `argsz` (and a buffer of that size unless given). */
 export function hotResetInfoCall(
   k: SimKernel,
   d: number,
   argsz: number,
-  opts: { buffer?: number; count?: number } = {},
+  size?: number,
 ): { buf: Uint8Array; info: HotResetInfo } {
-  const size = opts.buffer ?? Math.max(argsz, 12);
-  const buf = encodeHotResetInfo({ argsz, flags: 0x55, count: opts.count ?? 0, devices: [] }, size);
-  try {
-    k.sys.ioctl(d, VFIO.DEVICE_GET_PCI_HOT_RESET_INFO, buf);
-  } finally {
-    // decoded below even on error, for the ENOSPC protocol
-  }
+  const buf = infoBuffer(argsz, size);
+  k.sys.ioctl(d, VFIO.DEVICE_GET_PCI_HOT_RESET_INFO, buf);
   return { buf, info: decodeHotResetInfo(buf) };
 }
 
