@@ -10,8 +10,7 @@ import { readSysfsHost } from '../host/read-sysfs.ts';
 import type { SysfsReader } from '../kernel/sysfs.ts';
 import { DirSysfsReader } from '../linux/sysfs-reader.ts';
 import type { Era } from '../pci/era.ts';
-import { SimHost } from '../sim/host.ts';
-import { projectSysfs } from '../sim/sysfs.ts';
+import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { UsageError } from './errors.ts';
 
@@ -28,12 +27,16 @@ export function parseHostSpec(text: string): HostSpec {
 
 export interface OpenedHost {
   spec: HostSpec;
+  /** How the host is named in output: `/sys`, `sim:examples/workstation.yaml` … */
+  origin: string;
   reader: SysfsReader;
-  sim: SimHost | null;
+  /** The simulated kernel, for `sim:` hosts. */
+  sim: SimKernel | null;
 }
 
 export function openHost(spec: HostSpec, era: Era): OpenedHost {
-  if (spec.kind === 'linux') return { spec, reader: new DirSysfsReader(spec.root), sim: null };
+  if (spec.kind === 'linux')
+    return { spec, origin: spec.root, reader: new DirSysfsReader(spec.root), sim: null };
   let isDir: boolean;
   try {
     isDir = statSync(spec.path).isDirectory();
@@ -43,6 +46,6 @@ export function openHost(spec: HostSpec, era: Era): OpenedHost {
   const desc = isDir
     ? readSysfsHost(new DirSysfsReader(spec.path), spec.path).desc
     : loadTopologyFile(spec.path);
-  const sim = new SimHost(desc, { era });
-  return { spec, reader: projectSysfs(sim, `sim:${spec.path}`), sim };
+  const sim = new SimKernel(desc, { era });
+  return { spec, origin: `sim:${spec.path}`, reader: sim.sysfs, sim };
 }

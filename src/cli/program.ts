@@ -1,19 +1,28 @@
 /**
  * `vfio-reset`: wiring only. Each command opens the chosen host through the kernel boundary,
- * asks `host/` for data and hands it to `render/`.
+ * asks `host/`, `vfio/` or `scenario/` for data and hands it to `render/`.
  * @module
  */
 
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { writeSysfsDump } from '../host/dump.ts';
-import { takeInventory } from '../host/inventory.ts';
+import { type Inventory, takeInventory } from '../host/inventory.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import { ERAS, type Era } from '../pci/era.ts';
 import { errorDocument, infoDocument, scanDocument } from '../render/json.ts';
+import { renderResetPlan, renderResetText, resetDocument } from '../render/reset.ts';
+import { renderScenarioNdjson, renderScenarioText } from '../render/scenario.ts';
 import { renderInfo, renderScan } from '../render/text.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
+import { runScenario } from '../scenario/run.ts';
+import { simTarget } from '../scenario/targets.ts';
+import { SimKernel } from '../sim/kernel.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
+import { runDemo } from './demo.ts';
 import { CommandError, toFailure } from './errors.ts';
-import { openHost, parseHostSpec } from './host-spec.ts';
+import { type OpenedHost, openHost, parseHostSpec } from './host-spec.ts';
 
 interface Globals {
   host: string;
@@ -32,37 +41,47 @@ let io: CliIo = processIo;
 const out = (s: string) => io.stdout(s);
 const json = (doc: unknown) => out(`${JSON.stringify(doc, null, 2)}\n`);
 
-function inventoryOf(g: Globals) {
-  const opened = openHost(parseHostSpec(g.host), g.era);
-  return takeInventory(opened.reader, opened.sim ? { era: g.era, name: opened.sim.name } : { era: g.era });
+function inventoryOf(g: Globals, opened = openHost(parseHostSpec(g.host), g.era)): Inventory {
+  return takeInventory(opened.reader, {
+    era: g.era,
+    origin: opened.origin,
+    ...(opened.sim ? { name: opened.sim.host.name } : {}),
+  });
 }
 
-function scan(g: Globals): void {
-  const inv = inventoryOf(g);
-  if (g.json) json(scanDocument(inv));
-  else out(renderScan(inv));
-}
-
-function info(g: Globals, bdfText: string): void {
+function findFunction(inv: Inventory, bdfText: string) {
   const bdf = formatBdf(parseBdf(bdfText));
-  const inv = inventoryOf(g);
   const f = inv.functions.find((x) => x.bdf === bdf);
   if (!f)
     throw new CommandError(
       'VFIO_RESET_E_NO_DEVICE',
       `${bdf} is not on host ${inv.host} (${inv.origin}); 'vfio-reset scan' lists the functions`,
     );
-  if (g.json) json(infoDocument(inv, f));
-  else out(renderInfo(inv, f));
+  return f;
 }
 
-function dump(g: Globals, dir: string): void {
+function scan(g: Globals): number {
+  const inv = inventoryOf(g);
+  if (g.json) json(scanDocument(inv));
+  else out(renderScan(inv));
+  return 0;
+}
+
+function info(g: Globals, bdfText: string): number {
+  const inv = inventoryOf(g);
+  const f = findFunction(inv, bdfText);
+  if (g.json) json(infoDocument(inv, f));
+  else out(renderInfo(inv, f));
+  return 0;
+}
+
+function dump(g: Globals, dir: string): number {
   const opened = openHost(parseHostSpec(g.host), g.era);
   const s = writeSysfsDump(opened.reader, dir);
   if (g.json) json({ schemaVersion: 1, command: 'dump', ok: true, ...s });
   else {
     out(
-      `wrote ${s.functions} functions (${s.files} files, ${s.links} links) from ${opened.reader.origin} to ${s.dir}\n`,
+      `wrote ${s.functions} functions (${s.files} files, ${s.links} links) from ${opened.origin} to ${s.dir}\n`,
     );
     if (s.partialConfig.length > 0) {
       out(
@@ -70,23 +89,78 @@ function dump(g: Globals, dir: string): void {
       );
     }
   }
+  return 0;
 }
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/workstation.yaml', import.meta.url));
-
-function demo(g: Globals): void {
-  const demoHost = { ...g, host: g.host === 'linux' ? `sim:${EXAMPLE}` : g.host };
-  out(`$ vfio-reset --host sim:examples/workstation.yaml scan\n`);
-  scan(demoHost);
-  for (const bdf of ['0000:01:00.0', '0000:05:00.0']) {
-    out(`\n$ vfio-reset --host sim:examples/workstation.yaml info ${bdf}\n`);
-    info(demoHost, bdf);
+/** A reset through VFIO. Nothing happens without --yes: the default is the dry-run plan. */
+function reset(g: Globals, bdfText: string, method: ResetMethodChoice, yes: boolean): number {
+  const opened = openHost(parseHostSpec(g.host), g.era);
+  const inv = inventoryOf(g, opened);
+  const f = findFunction(inv, bdfText);
+  if (!yes) {
+    if (g.json)
+      json({
+        schemaVersion: 1,
+        command: 'reset',
+        ok: true,
+        dryRun: true,
+        bdf: f.bdf,
+        method,
+        function: infoDocument(inv, f).function,
+      });
+    else out(renderResetPlan(inv, f, method));
+    return 0;
   }
+  const sim = requireSim(opened, 'reset');
+  const t0 = sim.clock.now();
+  const mark = sim.log.length;
+  const report = resetDevice(sim, f.bdf, method, () => sim.clock.now());
+  const run = {
+    report,
+    origin: opened.origin,
+    durationMs: sim.clock.now() - t0,
+    clock: 'virtual' as const,
+    events: sim.log.since(mark),
+  };
+  if (g.json) json(resetDocument(run));
+  else out(renderResetText(run));
+  return report.ok ? 0 : 1;
 }
 
-function program(run: { command: string }) {
+function requireSim(opened: OpenedHost, what: string): SimKernel {
+  if (opened.sim) return opened.sim;
+  throw new CommandError(
+    'VFIO_RESET_E_UNSUPPORTED',
+    `${what} on ${opened.origin} needs the Linux VFIO backend, which this version does not include; run it on a simulated copy instead: 'vfio-reset --host linux dump -o host.d' then '--host sim:host.d'`,
+  );
+}
+
+/** Runs a scenario file; its own `topology:` is simulated unless --host names another host. */
+function run(g: Globals, file: string, hostGiven: boolean): number {
+  const { scenario, dir } = loadScenarioFile(file);
+  const era = scenario.era ?? g.era;
+  let kernel: SimKernel;
+  let origin: string;
+  if (hostGiven || !scenario.topology) {
+    const opened = openHost(parseHostSpec(g.host), era);
+    kernel = requireSim(opened, 'running a scenario');
+    origin = opened.origin;
+  } else {
+    const topo = resolve(dir, scenario.topology);
+    kernel = new SimKernel(loadTopologyFile(topo), { era });
+    origin = `sim:${topo}`;
+  }
+  const result = runScenario(simTarget(kernel), scenario);
+  if (g.json) out(renderScenarioNdjson(result));
+  else out(`host ${origin}, rules of Linux ${era}\n${renderScenarioText(result)}`);
+  return result.failed === 0 ? 0 : 1;
+}
+
+function program(state: { command: string; exit: number }) {
   const p = new Command('vfio-reset')
-    .description('Inventory, planner and simulator for Linux PCI reset and VFIO hot reset')
+    .description(
+      'Inventory, planner, VFIO client and simulated kernel for Linux PCI reset and VFIO hot reset',
+    )
     .addOption(
       new Option(
         '--host <spec>',
@@ -94,49 +168,66 @@ function program(run: { command: string }) {
       ).default('linux'),
     )
     .addOption(new Option('--era <era>', 'kernel rules to apply').choices(ERAS).default('6.1' as Era))
-    .option('--json', 'one JSON document on stdout', false)
+    .option('--json', 'machine-readable output on stdout', false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   const globals = (): Globals => p.opts() as Globals;
+  const act =
+    <A extends unknown[]>(name: string, f: (...a: A) => number) =>
+    (...a: A) => {
+      state.command = name;
+      state.exit = f(...a);
+    };
 
   p.command('scan')
     .description('the PCI tree with IOMMU group, driver, reset methods and hot-reset scope per function')
-    .action(() => {
-      run.command = 'scan';
-      scan(globals());
-    });
+    .action(act('scan', () => scan(globals())));
   p.command('info')
     .description('reset methods, hot-reset scope, problems and what must be owned, for one function')
     .argument('<bdf>', 'function address, e.g. 0000:01:00.0 or 01:00.0')
-    .action((bdf) => {
-      run.command = 'info';
-      info(globals(), bdf);
-    });
+    .action(act('info', (bdf: string) => info(globals(), bdf)));
   p.command('dump')
     .description(
       'write the sysfs files vfio-reset reads into a directory (capture a host, or a simulated one)',
     )
     .requiredOption('-o, --output <dir>', 'new or empty directory')
-    .action((o) => {
-      run.command = 'dump';
-      dump(globals(), o.output);
-    });
+    .action(act('dump', (o: { output: string }) => dump(globals(), o.output)));
+  p.command('reset')
+    .description('reset one function through VFIO (dry run unless --yes)')
+    .argument('<bdf>', 'function address')
+    .addOption(
+      new Option('--method <method>', 'function: VFIO_DEVICE_RESET; hot: bus/slot reset; auto: QEMU’s policy')
+        .choices(['function', 'hot', 'auto'] as const)
+        .default('auto' as const),
+    )
+    .option('--yes', 'really do it', false)
+    .action(
+      act('reset', (bdf: string, o: { method: ResetMethodChoice; yes: boolean }) =>
+        reset(globals(), bdf, o.method, o.yes),
+      ),
+    );
+  p.command('run')
+    .description('run a scenario file step by step against the simulated kernel')
+    .argument('<scenario>', 'scenario YAML file')
+    .action(
+      act('run', (file: string) => {
+        const hostGiven = p.getOptionValueSource('host') === 'cli';
+        return run(globals(), file, hostGiven);
+      }),
+    );
   p.command('demo')
-    .description('scan and info on the bundled workstation example (what `npm start` runs)')
-    .action(() => {
-      run.command = 'demo';
-      demo(globals());
-    });
+    .description('what `npm start` runs: scan, info and simulated resets on the bundled workstation')
+    .action(act('demo', () => runDemo(out)));
   return p;
 }
 
 export function main(argv: string[], runIo: CliIo = processIo): number {
   io = runIo;
-  const run = { command: 'vfio-reset' };
-  const p = program(run);
+  const state = { command: 'vfio-reset', exit: 0 };
+  const p = program(state);
   try {
     p.parse(argv, { from: 'user' });
-    return 0;
+    return state.exit;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not failures; every other parse problem is a usage error (exit 2).
@@ -149,7 +240,7 @@ export function main(argv: string[], runIo: CliIo = processIo): number {
       return 2;
     }
     const f = toFailure(e);
-    if ((p.opts() as Globals).json) json(errorDocument(run.command, f.code, f.message));
+    if ((p.opts() as Globals).json) json(errorDocument(state.command, f.code, f.message));
     else io.stderr(`vfio-reset: ${f.message}\n`);
     return f.exitCode;
   }

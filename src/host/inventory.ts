@@ -88,9 +88,9 @@ export interface InventoryOptions {
 
 export function takeInventory(
   sys: SysfsReader,
-  opts: Partial<InventoryOptions> & { name?: string } = {},
+  opts: Partial<InventoryOptions> & { name?: string; origin?: string } = {},
 ): Inventory {
-  return inventoryFrom(readSysfsHost(sys, opts.name), sys.origin, { era: opts.era ?? '6.1' });
+  return inventoryFrom(readSysfsHost(sys, opts.name), opts.origin ?? sys.origin, { era: opts.era ?? '6.1' });
 }
 
 export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOptions): Inventory {

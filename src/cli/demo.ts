@@ -1,0 +1,71 @@
+/**
+ * `npm start`: a short tour on the bundled workstation, all on the simulated kernel — the scan,
+ * one function explained, then the story users live through when passing a GPU to a VM: binding
+ * only its video function is refused with the audio function named, binding both lets the hot
+ * reset through; and an NVMe drive's slot reset with its timing and kernel log.
+ * @module
+ */
+
+import { fileURLToPath } from 'node:url';
+import { takeInventory } from '../host/inventory.ts';
+import { renderResetText } from '../render/reset.ts';
+import { renderInfo, renderScan } from '../render/text.ts';
+import { SimKernel } from '../sim/kernel.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { driverOf } from '../vfio/locate.ts';
+import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/workstation.yaml', import.meta.url));
+const HOST = 'sim:examples/workstation.yaml';
+
+export function runDemo(out: (s: string) => void): number {
+  const kernel = new SimKernel(loadTopologyFile(EXAMPLE), { era: '6.1' });
+  const inventory = () => takeInventory(kernel.sysfs, { origin: HOST, name: kernel.host.name });
+  const heading = (s: string) => out(`\n━━ ${s}\n`);
+  const cmd = (s: string) => out(`$ vfio-reset --host ${HOST} ${s}\n`);
+
+  heading('the host, as vfio-reset sees it');
+  cmd('scan');
+  out(renderScan(inventory()));
+
+  heading('one function, explained');
+  cmd('info 0000:01:00.0');
+  const inv = inventory();
+  out(renderInfo(inv, inv.functions.find((f) => f.bdf === '0000:01:00.0')!));
+
+  const bind = (bdf: string) => {
+    out(`# bind ${bdf} to vfio-pci (driver_override, unbind, drivers_probe) in the simulated kernel\n`);
+    kernel.sys.writeSysfs(`bus/pci/devices/${bdf}/driver_override`, 'vfio-pci');
+    const d = driverOf(kernel.sysfs, bdf);
+    if (d) kernel.sys.writeSysfs(`bus/pci/drivers/${d}/unbind`, bdf);
+    kernel.sys.writeSysfs('bus/pci/drivers_probe', bdf);
+  };
+  const reset = (bdf: string, method: ResetMethodChoice) => {
+    cmd(`reset ${bdf} --method ${method} --yes`);
+    const t0 = kernel.clock.now();
+    const mark = kernel.log.length;
+    const report = resetDevice(kernel, bdf, method, () => kernel.clock.now());
+    out(
+      renderResetText({
+        report,
+        origin: HOST,
+        durationMs: kernel.clock.now() - t0,
+        clock: 'virtual',
+        events: kernel.log.since(mark),
+      }),
+    );
+  };
+
+  heading('pass the GPU to a VM: its video function alone is not enough');
+  bind('0000:01:00.0');
+  reset('0000:01:00.0', 'hot');
+
+  heading('…with its audio function bound too, the slot reset goes through');
+  bind('0000:01:00.1');
+  reset('0000:01:00.0', 'hot');
+
+  heading('an NVMe drive in a hotplug slot of the PCIe switch');
+  reset('0000:05:00.0', 'hot');
+  reset('0000:05:00.0', 'auto');
+  return 0;
+}

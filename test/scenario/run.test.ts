@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseScenario } from '../../src/scenario/load.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import { simTarget } from '../../src/scenario/targets.ts';
+import { simOf } from '../helpers/sim.ts';
+
+const run = (yaml: string, example = 'qemu-ppb') =>
+  runScenario(simTarget(simOf(example)), parseScenario(yaml, 'inline.yaml', { dir: null }));
+
+const RECIPE = `name: t
+steps:
+  - { open: /dev/vfio/vfio, as: c }
+  - { api-version: c, expect: 0 }
+  - { open-group: "0000:02:01.0", as: g }
+  - { group-status: { group: g }, expect: { flags: 1 } }
+  - { set-container: { group: g, container: c } }
+  - { set-iommu: { container: c, type: 3 } }
+  - { get-device: { group: g, device: "0000:02:01.0", as: d } }
+`;
+
+test('each step records value or errno, the rule, the duration and whether it met its expectation', () => {
+  const r = run(`${RECIPE}  - { device-info: { device: d }, expect: { flags: 2, numRegions: 9, numIrqs: 5 } }
+  - { hot-reset-info: { device: d, argsz: 12 }, expect: { errno: ENOSPC, count: 2 } }
+  - { hot-reset: { device: d, fds: [g] }, expect: ok, duration: { min: 18, max: 22 } }
+  - { hot-reset: { device: d, fds: [g], flags: 1 }, expect: EINVAL }
+  - { reset: d, expect: EINVAL }
+`);
+  assert.equal(
+    r.failed,
+    0,
+    JSON.stringify(
+      r.steps.filter((s) => s.met === false),
+      null,
+      1,
+    ),
+  );
+  const flagsStep = r.steps.find((s) => s.verb === 'hot-reset' && s.errno === 'EINVAL')!;
+  assert.ok(flagsStep.rule, 'the simulator names the rule behind EINVAL');
+  const enospc = r.steps.find((s) => s.errno === 'ENOSPC')!;
+  assert.deepEqual((enospc.value as { count: number }).count, 2, 'ENOSPC writes the header back (I4)');
+});
+
+test('an unmet expectation is reported with what was expected and what came', () => {
+  const r = run(`${RECIPE}  - { reset: d, expect: ok }\n`);
+  assert.equal(r.failed, 1);
+  const bad = r.steps.find((s) => s.met === false)!;
+  assert.match(bad.note ?? '', /^expected success, got EINVAL/);
+});
+
+test('a step without expect must succeed', () => {
+  const r = run(`name: t\nsteps:\n  - { open: /dev/vfio/99 }\n`);
+  assert.equal(r.steps[0]?.errno, 'ENOENT');
+  assert.equal(r.steps[0]?.met, false);
+});
+
+test('bind / sysfs steps and faults drive the simulator; durations are virtual time', () => {
+  const r = run(`${RECIPE}  - { fault: { kind: hold-memory-lock, device: "0000:02:01.1", held: true } }
+  - { hot-reset: { device: d, fds: [g] }, expect: EBUSY }
+  - { sysfs-read: bus/pci/devices/0000:02:01.0/reset_method, expect: { } }
+`);
+  assert.equal(r.failed, 1, 'sysfs-read returns text; an object expectation cannot match it');
+  assert.equal(r.steps.find((s) => s.verb === 'hot-reset')?.met, true);
+});
+
+test('faults are skipped, not failed, on a target without fault injection', () => {
+  const k = simOf('qemu-ppb');
+  const target = { kind: 'linux' as const, host: k, now: () => k.clock.now() };
+  const r = runScenario(
+    target,
+    parseScenario(
+      `name: t\nsteps:\n  - { fault: { kind: dirty, device: "0000:02:01.0", value: 1 } }\n`,
+      'x.yaml',
+      { dir: null },
+    ),
+  );
+  assert.equal(r.skipped, 1);
+  assert.equal(r.failed, 0);
+});
