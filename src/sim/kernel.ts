@@ -137,7 +137,7 @@ export class SimKernel implements KernelHost {
 
   private ioctl(fd: number, request: number, arg?: IoctlArg): number {
     const file = this.ctx.fds.get(fd);
-    if (!file) return fail('fd', `ioctl(${requestName(request, 'device')})`, `fd ${fd}`);
+    if (!file) return fail('fd', 'ioctl', `fd ${fd}`);
     const syscall = requestName(request, file.kind);
     const op = FILE_OPS[file.kind] as Ioctl<OpenFile>;
     return op(this.ctx, file, request, arg, syscall);

@@ -99,6 +99,10 @@ const FIXED = {
 
   // §3.7 hot reset, 6.1.
   H1: { errno: 'EINVAL', summary: 'vfio_pci_hot_reset.argsz is below 12 or flags is not 0' },
+  H20: {
+    errno: 'EINVAL',
+    summary: '[6.6+] count 0 is for cdev-opened devices; a group-opened device must pass group fds',
+  },
   H2: { errno: 'ENODEV', summary: 'neither a slot nor a bus reset is possible for this device' },
   H3: { errno: 'EINVAL', summary: 'count is 0 or above the number of functions in the reset scope' },
   'H5.fd': { errno: 'EBADF', summary: 'an fd of the array is not open' },

@@ -293,3 +293,14 @@ test('H15: an SR-IOV VF on its PF bus → EINVAL (singleton dev_set, PF in scope
   const vo = openDevice(v, '0000:02:10.0');
   throwsErrno(() => hotReset(v, vo.device, [vo.group]), 'ENODEV', 'H2');
 });
+
+test('H20 [6.6+]: a group-opened device passing count 0 fails EINVAL before the scope is even looked at', () => {
+  const k = eraKernel('qemu-root', '6.6+');
+  const o = openDevice(k, '0000:00:02.0');
+  throwsErrno(() => hotReset(k, o.device, []), 'EINVAL', 'H20');
+  throwsErrno(() => hotReset(k, o.device, [o.group]), 'ENODEV', 'H2');
+  const p = eraKernel('qemu-ppb', '6.6+');
+  const po = openDevice(p, F0);
+  throwsErrno(() => hotReset(p, po.device, []), 'EINVAL', 'H20');
+  assert.equal(hotReset(p, po.device, [po.group]), 0);
+});

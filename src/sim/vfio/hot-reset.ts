@@ -28,6 +28,8 @@ export function hotResetPrologue(
   const hdr = decodeIn(syscall, () => decodeHotResetHeader(buf));
   if (hdr.argsz < HOT_RESET_HEADER_SIZE || hdr.flags !== 0)
     fail('H1', syscall, `argsz ${hdr.argsz}, flags ${hdr.flags}`);
+  // H20 [6.6+]: `!!count == cdev_opened` — every device here was opened through its group.
+  if (ctx.era === '6.6+' && hdr.count === 0) fail('H20', syscall);
   const scope = hotResetScope(dev.fn, ctx.era);
   if (scope.kind === 'none') fail('H2', syscall, `${dev.bdf}: ${scope.reason.code}`);
   const n = scope.functions.length;
@@ -57,7 +59,8 @@ export function hotReset(
     for (const m of set.members) {
       if (!files.some((f) => f.group === m.group))
         fail('H8.group', syscall, `${m.bdf} (group ${m.group.id})`);
-      if (m.vmaLockHeld) fail('H8.vma', syscall, m.bdf);
+      // H24: 6.6+ zaps with unmap_mapping_range and takes no vma lock.
+      if (m.vmaLockHeld && ctx.era === '6.1') fail('H8.vma', syscall, m.bdf);
     }
     for (const m of set.members) if (m.memoryLockHeld) fail('H8.memory', syscall, m.bdf);
     const r = ctx.pci.resetBus(first.bdf); // H9 (members are already in D0)
