@@ -15,6 +15,7 @@ import {
 import { StepSchema, stepVerb } from '../../src/scenario/schema.ts';
 import { TopologyFileError } from '../../src/topology/load.ts';
 import { FileError } from '../../src/topology/yaml-file.ts';
+import { applyMutation, textMutation } from '../helpers/text-mutation.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 /** Scenario texts are parsed as if they were this file, so `topology:` below resolves to examples/. */
@@ -444,82 +445,31 @@ describe('parseScenario: fuzz', () => {
   });
 
   const source = text(BASE.map((l) => l.replace('../../examples/', '')));
-  const mutation = fc.oneof(
-    fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 12 }) }),
-    fc.record({ op: fc.constant('insert' as const), at: fc.nat(), s: yamlish }),
-    fc.record({ op: fc.constant('dupLine' as const), at: fc.nat() }),
-    fc.record({ op: fc.constant('dropLine' as const), at: fc.nat() }),
-    fc.record({ op: fc.constant('swapLines' as const), at: fc.nat(), to: fc.nat() }),
-    fc.record({ op: fc.constant('indent' as const), at: fc.nat(), by: fc.integer({ min: -4, max: 4 }) }),
-    fc.record({
-      op: fc.constant('replaceValue' as const),
-      at: fc.nat(),
-      v: fc.constantFrom(
-        '',
-        'null',
-        '~',
-        '-1',
-        '1.5',
-        'true',
-        '"x"',
-        '[]',
-        '{}',
-        'g',
-        'zz',
-        '[g, x, 3]',
-        '"0000:02:20.0"',
-        '02:01.0',
-        'EINVAL',
-        'einval',
-        'ok',
-        '{ errno: EIO }',
-        '6.1',
-        'nope.yaml',
-        'qemu-rp.yaml',
-        '*a',
-        '&a x',
-      ),
-    }),
-  );
-  type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
-
-  function apply(src: string, m: Mutation): string {
-    const lines = src.split('\n');
-    const li = (n: number) => n % lines.length;
-    switch (m.op) {
-      case 'delete': {
-        const at = m.at % (src.length + 1);
-        return src.slice(0, at) + src.slice(at + m.len);
-      }
-      case 'insert': {
-        const at = m.at % (src.length + 1);
-        return src.slice(0, at) + m.s + src.slice(at);
-      }
-      case 'dupLine':
-        lines.splice(li(m.at), 0, lines[li(m.at)]!);
-        return lines.join('\n');
-      case 'dropLine':
-        lines.splice(li(m.at), 1);
-        return lines.join('\n');
-      case 'swapLines': {
-        const a = li(m.at);
-        const b = li(m.to);
-        [lines[a], lines[b]] = [lines[b]!, lines[a]!];
-        return lines.join('\n');
-      }
-      case 'indent': {
-        const i = li(m.at);
-        const l = lines[i]!;
-        lines[i] = m.by >= 0 ? ' '.repeat(m.by) + l : l.replace(new RegExp(`^ {0,${-m.by}}`), '');
-        return lines.join('\n');
-      }
-      case 'replaceValue': {
-        const i = li(m.at);
-        lines[i] = lines[i]!.replace(/:\s.*$/, `: ${m.v}`);
-        return lines.join('\n');
-      }
-    }
-  }
+  const mutation = textMutation(yamlish, [
+    '',
+    'null',
+    '~',
+    '-1',
+    '1.5',
+    'true',
+    '"x"',
+    '[]',
+    '{}',
+    'g',
+    'zz',
+    '[g, x, 3]',
+    '"0000:02:20.0"',
+    '02:01.0',
+    'EINVAL',
+    'einval',
+    'ok',
+    '{ errno: EIO }',
+    '6.1',
+    'nope.yaml',
+    'qemu-rp.yaml',
+    '*a',
+    '&a x',
+  ]);
 
   it('the base scenario, relative to examples/, is valid', () => {
     assert.equal(parseScenario(source, 'fuzz.yaml', { dir: EXAMPLES }).steps.length, 7);
@@ -528,7 +478,7 @@ describe('parseScenario: fuzz', () => {
   it('mutated scenarios never throw anything but ScenarioFileError', () => {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
-        check(ms.reduce(apply, source));
+        check(ms.reduce(applyMutation, source));
       }),
       { numRuns: 600 * scale },
     );

@@ -13,6 +13,7 @@ import {
   TopologyFileError,
   type TopologyFileIssue,
 } from '../../src/topology/load.ts';
+import { applyMutation, textMutation } from '../helpers/text-mutation.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 const exampleFiles = readdirSync(EXAMPLES)
@@ -700,78 +701,27 @@ describe('parseTopology: fuzz', () => {
   });
 
   const sources = exampleFiles.map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
-  const mutation = fc.oneof(
-    fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 12 }) }),
-    fc.record({ op: fc.constant('insert' as const), at: fc.nat(), s: yamlish }),
-    fc.record({ op: fc.constant('dupLine' as const), at: fc.nat() }),
-    fc.record({ op: fc.constant('dropLine' as const), at: fc.nat() }),
-    fc.record({ op: fc.constant('swapLines' as const), at: fc.nat(), to: fc.nat() }),
-    fc.record({ op: fc.constant('indent' as const), at: fc.nat(), by: fc.integer({ min: -4, max: 4 }) }),
-    fc.record({
-      op: fc.constant('replaceValue' as const),
-      at: fc.nat(),
-      v: fc.constantFrom(
-        '',
-        'null',
-        '~',
-        '0x1f',
-        '-1',
-        '1e9',
-        'true',
-        '"x"',
-        '[]',
-        '{}',
-        '01:00.0',
-        '"00:00.0"',
-        'none',
-        'full',
-        'unknown',
-        '"16"',
-        '32',
-        '*a',
-        '&a x',
-      ),
-    }),
-  );
-  type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
-
-  function apply(src: string, m: Mutation): string {
-    const lines = src.split('\n');
-    const li = (n: number) => n % lines.length;
-    switch (m.op) {
-      case 'delete': {
-        const at = m.at % (src.length + 1);
-        return src.slice(0, at) + src.slice(at + m.len);
-      }
-      case 'insert': {
-        const at = m.at % (src.length + 1);
-        return src.slice(0, at) + m.s + src.slice(at);
-      }
-      case 'dupLine':
-        lines.splice(li(m.at), 0, lines[li(m.at)]!);
-        return lines.join('\n');
-      case 'dropLine':
-        lines.splice(li(m.at), 1);
-        return lines.join('\n');
-      case 'swapLines': {
-        const a = li(m.at);
-        const b = li(m.to);
-        [lines[a], lines[b]] = [lines[b]!, lines[a]!];
-        return lines.join('\n');
-      }
-      case 'indent': {
-        const i = li(m.at);
-        const l = lines[i]!;
-        lines[i] = m.by >= 0 ? ' '.repeat(m.by) + l : l.replace(new RegExp(`^ {0,${-m.by}}`), '');
-        return lines.join('\n');
-      }
-      case 'replaceValue': {
-        const i = li(m.at);
-        lines[i] = lines[i]!.replace(/:\s.*$/, `: ${m.v}`);
-        return lines.join('\n');
-      }
-    }
-  }
+  const mutation = textMutation(yamlish, [
+    '',
+    'null',
+    '~',
+    '0x1f',
+    '-1',
+    '1e9',
+    'true',
+    '"x"',
+    '[]',
+    '{}',
+    '01:00.0',
+    '"00:00.0"',
+    'none',
+    'full',
+    'unknown',
+    '"16"',
+    '32',
+    '*a',
+    '&a x',
+  ]);
 
   it('mutated examples never throw anything but TopologyFileError', () => {
     fc.assert(
@@ -779,7 +729,7 @@ describe('parseTopology: fuzz', () => {
         fc.nat(sources.length - 1),
         fc.array(mutation, { minLength: 1, maxLength: 4 }),
         (which, ms) => {
-          check(ms.reduce(apply, sources[which]!));
+          check(ms.reduce(applyMutation, sources[which]!));
         },
       ),
       { numRuns: 400 * scale },
