@@ -63,14 +63,4 @@ export function bySeverity(a: Problem, b: Problem): number {
   return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
 }
 
-/** Drivers that make a function a VFIO device (vfio-pci and its variant drivers). */
-export function isVfioDriver(driver: string | null): boolean {
-  return (
-    driver !== null && (driver === 'vfio-pci' || driver.endsWith('_vfio_pci') || driver.endsWith('-vfio-pci'))
-  );
-}
-
-/** Drivers that do not take DMA ownership of their group (`driver_managed_dma`, §1.2). */
-export function isDmaNeutralDriver(driver: string | null): boolean {
-  return driver === null || isVfioDriver(driver) || driver === 'pci-stub' || driver === 'pcieport';
-}
+export { isDmaNeutralDriver, isVfioDriver } from '../pci/drivers.ts';

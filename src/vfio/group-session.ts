@@ -9,7 +9,7 @@
  */
 
 import type { DeviceRef } from '../host/problems.ts';
-import { isVfioDriver } from '../host/problems.ts';
+import { isVfioDriver } from '../pci/drivers.ts';
 import { KernelError, type KernelHost } from '../kernel/syscalls.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import { VFIO_API_VERSION, VFIO_EXTENSION } from '../uapi/ioctl.ts';

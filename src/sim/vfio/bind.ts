@@ -8,7 +8,7 @@
  * @module
  */
 
-import { isDmaNeutralDriver, isVfioDriver } from '../../host/problems.ts';
+import { isDmaNeutralDriver, isVfioDriver } from '../../pci/drivers.ts';
 import type { PciFunction } from '../../pci/topology.ts';
 import { fail } from '../rules.ts';
 import { relinkDriver } from '../sysfs.ts';

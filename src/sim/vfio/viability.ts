@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isDmaNeutralDriver } from '../../host/problems.ts';
+import { isDmaNeutralDriver } from '../../pci/drivers.ts';
 import type { PciFunction } from '../../pci/topology.ts';
 import type { KernelCtx, VfioGroup } from './model.ts';
 

@@ -1,0 +1,55 @@
+/**
+ * The layering of ARCHITECTURE.md, checked on the import statements: pure layers import only
+ * themselves, and the simulator never reaches up into the inventory, views or the real kernel.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { test } from 'node:test';
+
+const SRC = 'src';
+/** folder → folders it may import from (itself always allowed). */
+const ALLOWED: Record<string, string[]> = {
+  // Reset probes answer with errno names; both layers are pure.
+  pci: ['uapi'],
+  uapi: [],
+  kernel: ['uapi'],
+  sim: ['pci', 'uapi', 'kernel'],
+  linux: ['uapi', 'kernel'],
+  topology: ['pci'],
+  host: ['pci', 'kernel', 'uapi'],
+  // The client names blocking devices with the inventory's DeviceRef type.
+  vfio: ['uapi', 'kernel', 'pci', 'host'],
+  scenario: ['uapi', 'kernel', 'pci', 'vfio', 'sim', 'topology'],
+  render: ['host', 'pci', 'vfio', 'scenario', 'sim'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+test('every layer imports only what ARCHITECTURE.md allows', () => {
+  const bad: string[] = [];
+  for (const file of files(SRC)) {
+    const layer = relative(SRC, file).split('/')[0]!;
+    const allowed = ALLOWED[layer];
+    if (!allowed) continue; // cli/, server/, index.ts: wiring, anything goes
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'/gm)) {
+      const target = relative(SRC, join(dirname(file), m[1]!)).split('/')[0]!;
+      if (target !== layer && !allowed.includes(target))
+        bad.push(`${file} imports ${m[1]} (${layer} → ${target})`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('only linux/ may import koffi', () => {
+  const bad = files(SRC).filter(
+    (f) => !f.startsWith(join(SRC, 'linux')) && /['"]koffi['"]/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(bad, []);
+});
