@@ -9,13 +9,14 @@
  */
 
 import type { DeviceRef } from '../host/problems.ts';
-import { isVfioDriver } from '../pci/drivers.ts';
 import { KernelError, type KernelHost } from '../kernel/syscalls.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
+import { isVfioDriver } from '../pci/drivers.ts';
 import { VFIO_API_VERSION, VFIO_EXTENSION } from '../uapi/ioctl.ts';
 import { VFIO_DEVICE_FLAGS, VFIO_GROUP_FLAGS } from '../uapi/vfio-structs.ts';
 import { refText, VfioError } from './errors.ts';
 import * as io from './ioctls.ts';
+import { type CallContext, kernelCall, kernelCallWithRetry, translate } from './kernel-calls.ts';
 import { deviceExists, deviceRef, driverOf, groupMembers, iommuGroupOf } from './locate.ts';
 
 export interface GroupHandle {
@@ -301,96 +302,19 @@ export class GroupSession {
     );
   }
 
+  private get calls(): CallContext {
+    return { mode: 'group', sysfs: this.host.sysfs, busyRetries: this.options.busyRetries };
+  }
+
   private withRetry(step: string, bdf: string, f: () => void, affected: DeviceRef[] = []): void {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        f();
-        return;
-      } catch (e) {
-        if (
-          e instanceof KernelError &&
-          (e.errno === 'EAGAIN' || e.errno === 'EBUSY') &&
-          attempt < this.options.busyRetries
-        )
-          continue;
-        throw this.fromKernel(e, step, bdf, affected);
-      }
-    }
+    kernelCallWithRetry(this.calls, step, bdf, f, affected);
   }
 
   private call<T>(step: string, bdf: string | null, f: () => T): T {
-    try {
-      return f();
-    } catch (e) {
-      throw this.fromKernel(e, step, bdf);
-    }
+    return kernelCall(this.calls, step, bdf, f);
   }
 
-  /** Turns a kernel refusal into advice, naming the device in the way when sysfs can tell. */
-  private fromKernel(e: unknown, step: string, bdf: string | null, affected: DeviceRef[] = []): unknown {
-    if (!(e instanceof KernelError)) return e;
-    const base = { step, errno: e.errno, rule: e.rule, bdf };
-    const who = bdf ?? 'the device';
-    switch (e.errno) {
-      case 'ENODEV':
-        if (
-          step.startsWith('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO') ||
-          step.startsWith('VFIO_DEVICE_PCI_HOT_RESET')
-        ) {
-          return new VfioError(
-            'VFIO_RESET_E_NO_HOT_RESET',
-            `${who} cannot be hot reset: no slot or bus reset is possible (root bus, SR-IOV VF, or a NO_BUS_RESET quirk)`,
-            base,
-          );
-        }
-        break;
-      case 'EINVAL':
-        if (step.startsWith('VFIO_DEVICE_PCI_HOT_RESET')) {
-          const blocker = affected.find((a) => !isVfioDriver(a.driver)) ?? null;
-          return new VfioError(
-            'VFIO_RESET_E_NOT_OWNED',
-            blocker
-              ? `hot reset of ${who} needs ${refText(blocker)}, which you do not own`
-              : `hot reset of ${who} was refused (EINVAL): a device of its reset scope is not owned through the groups passed, or is in another dev_set`,
-            { ...base, blocker },
-          );
-        }
-        if (step.startsWith('VFIO_DEVICE_RESET')) {
-          return new VfioError(
-            'VFIO_RESET_E_NO_FUNCTION_RESET',
-            `${who} has no working function reset (the kernel's open-time reset failed, so VFIO_DEVICE_FLAGS_RESET is clear); use a hot reset`,
-            base,
-          );
-        }
-        break;
-      case 'ENOTTY':
-        if (step.startsWith('VFIO_DEVICE_RESET')) {
-          return new VfioError(
-            'VFIO_RESET_E_NO_FUNCTION_RESET',
-            `${who} has no reset method left (reset_method is empty or every method refused)`,
-            base,
-          );
-        }
-        if (step.startsWith('VFIO_DEVICE_PCI_HOT_RESET')) {
-          return new VfioError(
-            'VFIO_RESET_E_NOT_READY',
-            `the hot reset of ${who} was issued but the link or device did not come back in time (the kernel restored config space anyway)`,
-            base,
-          );
-        }
-        break;
-      case 'EAGAIN':
-      case 'EBUSY':
-        return new VfioError(
-          'VFIO_RESET_E_BUSY',
-          `${step}: ${e.errno}: another user holds a lock on a device in scope; retried ${this.options.busyRetries} times`,
-          base,
-        );
-    }
-    return new VfioError(
-      'VFIO_RESET_E_IOCTL',
-      `${step}: ${e.errno}${e.rule ? ` (rule ${e.rule})` : ''}`,
-      base,
-    );
+  private fromKernel(e: unknown, step: string, bdf: string | null): unknown {
+    return translate(this.calls, e, step, bdf);
   }
 }
