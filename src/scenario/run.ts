@@ -7,7 +7,9 @@
  */
 
 import { KernelError, type KernelHost } from '../kernel/syscalls.ts';
+import { SysfsError } from '../kernel/sysfs.ts';
 import { formatBdf, fromDevfn, parseBdf } from '../pci/bdf.ts';
+import { isErrnoName } from '../uapi/errno.ts';
 import { VFIO } from '../uapi/ioctl.ts';
 import {
   DEVICE_INFO_SIZE,
@@ -215,7 +217,9 @@ function perform(
     const request = typeof s.request === 'number' ? s.request : requestByName(s.request);
     return s.arg === undefined ? sys.ioctl(fd(s.fd), request) : sys.ioctl(fd(s.fd), request, s.arg);
   }
-  if ('sysfs-read' in step) return sysfs.readText(step['sysfs-read']);
+  // The value is `{ text }` so an expectation can state the exact text (`expect: { text: "bus\n" }`).
+  if ('sysfs-read' in step)
+    return { text: sysfsCall(step['sysfs-read'], () => sysfs.readText(step['sysfs-read'])) };
   if ('sysfs-write' in step) {
     sys.writeSysfs(step['sysfs-write'].path, step['sysfs-write'].value);
     return null;
@@ -240,6 +244,17 @@ function perform(
     return null;
   }
   throw new Error(`unknown step ${stepVerb(step)}`);
+}
+
+/** A failed sysfs read is an outcome like an ioctl's errno (a missing attribute reads as ENOENT). */
+function sysfsCall<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SysfsError)
+      throw new KernelError(isErrnoName(e.errno) ? e.errno : 'EIO', `read ${path}`);
+    throw e;
+  }
 }
 
 function requestByName(name: string): number {

@@ -77,8 +77,12 @@ export interface PciCore {
    * §7.3), restore (even after ENOTTY, X3). [2013]: blocking locks, 1 s sleep, never fails.
    */
   resetBus(bdf: string): BusResetReport;
-  /** Forces D0 (vfio does this before resets; D3hot→D0 costs the d3hot delay, T6). */
-  setPower(bdf: string, state: PowerState): void;
+  /**
+   * Forces D0 (vfio does this before resets; D3hot→D0 costs the d3hot delay, T6). With
+   * `background`, the transition happens off the caller's time, as runtime-PM autosuspend does
+   * after the last `pm_runtime_put` (the kernel suspends from a workqueue, not inside close()).
+   */
+  setPower(bdf: string, state: PowerState, opts?: { background?: boolean }): void;
   /** Fault injection and surprise removal. */
   inject(bdf: string, fault: PciFault): void;
 }

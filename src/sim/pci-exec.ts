@@ -651,14 +651,16 @@ export class SimPciCore implements PciCore {
    * internal state and config are lost; not counted in `resets`). D3cold is the platform's: power
    * returns after the d3cold delay with everything lost. Without a PM capability only D0 exists.
    */
-  setPower(bdf: string, state: PowerState): void {
+  setPower(bdf: string, state: PowerState, opts: { background?: boolean } = {}): void {
+    // Autosuspend runs later on a workqueue: its d3hot delay is nobody's syscall time.
+    const sleep = opts.background ? () => {} : () => this.d3Sleep();
     const st = this.state(bdf);
     const f = st.fn;
     const from = st.power;
     if (from === state || !f.desc.pm || !st.present) return;
     if (state === 'D0') {
       if (from === 'D3cold') this.clock.msleep(PCI_TIMING.d3coldMs);
-      else this.d3Sleep();
+      else sleep();
       if (from === 'D3cold' || !f.desc.pm.noSoftReset) {
         st.config = buildConfigSpace(f.desc);
         st.internalState = 0;
@@ -666,7 +668,7 @@ export class SimPciCore implements PciCore {
       this.writePowerState(st, 'D0');
       return;
     }
-    if (from === 'D0') this.d3Sleep();
+    if (from === 'D0') sleep();
     this.writePowerState(st, state);
   }
 

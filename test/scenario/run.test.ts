@@ -57,9 +57,12 @@ test('a step without expect must succeed', () => {
 test('bind / sysfs steps and faults drive the simulator; durations are virtual time', () => {
   const r = run(`${RECIPE}  - { fault: { kind: hold-memory-lock, device: "0000:02:01.1", held: true } }
   - { hot-reset: { device: d, fds: [g] }, expect: EBUSY }
-  - { sysfs-read: bus/pci/devices/0000:02:01.0/reset_method, expect: { } }
+  - { sysfs-read: bus/pci/devices/0000:02:01.0/reset_method, expect: { text: "bus\\n" } }
+  - { sysfs-read: bus/pci/devices/0000:02:01.1/reset_method, expect: ENOENT }
+  - { sysfs-read: bus/pci/devices/0000:02:01.0/reset_method, expect: { text: "pm\\n" } }
 `);
-  assert.equal(r.failed, 1, 'sysfs-read returns text; an object expectation cannot match it');
+  assert.equal(r.failed, 1, 'only the wrong text misses');
+  assert.match(r.steps.at(-1)?.note ?? '', /expected \{"text":"pm\\n"\}, got ok \{"text":"bus\\n"\}/);
   assert.equal(r.steps.find((s) => s.verb === 'hot-reset')?.met, true);
 });
 

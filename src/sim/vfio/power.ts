@@ -16,5 +16,6 @@ export function wake(ctx: KernelCtx, dev: VfioDevice): void {
 export function idle(ctx: KernelCtx, dev: VfioDevice): void {
   if (ctx.era === '2013' || dev.openCount > 0 || !dev.fn.desc.pm) return;
   if (!ctx.devices.has(dev.bdf)) return;
-  if (ctx.pci.state(dev.bdf).power === 'D0') ctx.pci.setPower(dev.bdf, 'D3hot');
+  // The suspend itself runs from the runtime-PM workqueue, not inside the syscall that let go.
+  if (ctx.pci.state(dev.bdf).power === 'D0') ctx.pci.setPower(dev.bdf, 'D3hot', { background: true });
 }
