@@ -5,13 +5,16 @@
  */
 
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { writeSysfsDump } from '../host/dump.ts';
 import { type Inventory, takeInventory } from '../host/inventory.ts';
+import { openLinuxHost } from '../linux/host.ts';
+import { checkDestructive, UnsafeOperationError } from '../linux/safety.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import { ERAS, type Era } from '../pci/era.ts';
 import { errorDocument, infoDocument, scanDocument } from '../render/json.ts';
-import { renderResetPlan, renderResetText, resetDocument } from '../render/reset.ts';
+import { type ResetRun, renderResetPlan, renderResetText, resetDocument } from '../render/reset.ts';
 import { renderScenarioNdjson, renderScenarioText } from '../render/scenario.ts';
 import { renderInfo, renderScan } from '../render/text.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
@@ -111,27 +114,40 @@ function reset(g: Globals, bdfText: string, method: ResetMethodChoice, yes: bool
     else out(renderResetPlan(inv, f, method));
     return 0;
   }
-  const sim = requireSim(opened, 'reset');
-  const t0 = sim.clock.now();
-  const mark = sim.log.length;
-  const report = resetDevice(sim, f.bdf, method, () => sim.clock.now());
-  const run = {
-    report,
-    origin: opened.origin,
-    durationMs: sim.clock.now() - t0,
-    clock: 'virtual' as const,
-    events: sim.log.since(mark),
-  };
+  let run: ResetRun;
+  if (opened.sim) {
+    const sim = opened.sim;
+    const t0 = sim.clock.now();
+    const mark = sim.log.length;
+    const report = resetDevice(sim, f.bdf, method, () => sim.clock.now());
+    run = {
+      report,
+      origin: opened.origin,
+      durationMs: sim.clock.now() - t0,
+      clock: 'virtual',
+      events: sim.log.since(mark),
+    };
+  } else {
+    // A real host: refuse unless the IOMMU is on, the device is where the user said, and nothing the
+    // host needs (mounted storage, the boot GPU, the default route) shares its group or reset scope.
+    const root = opened.spec.kind === 'linux' ? opened.spec.root : '/sys';
+    const refusals = checkDestructive(root, '/proc', f.bdf);
+    if (refusals.length > 0) throw new UnsafeOperationError(refusals);
+    const host = openLinuxHost(root);
+    const t0 = performance.now();
+    const report = resetDevice(host, f.bdf, method, () => performance.now());
+    run = { report, origin: opened.origin, durationMs: performance.now() - t0, clock: 'wall', events: [] };
+  }
   if (g.json) json(resetDocument(run));
   else out(renderResetText(run));
-  return report.ok ? 0 : 1;
+  return run.report.ok ? 0 : 1;
 }
 
 function requireSim(opened: OpenedHost, what: string): SimKernel {
   if (opened.sim) return opened.sim;
   throw new CommandError(
     'VFIO_RESET_E_UNSUPPORTED',
-    `${what} on ${opened.origin} needs the Linux VFIO backend, which this version does not include; run it on a simulated copy instead: 'vfio-reset --host linux dump -o host.d' then '--host sim:host.d'`,
+    `${what} binds, unbinds and resets devices, so on a real kernel it runs only inside the QEMU guest rig (npm run test:kernel); on ${opened.origin}, run it on a simulated copy: 'vfio-reset --host linux dump -o host.d' then '--host sim:host.d'`,
   );
 }
 

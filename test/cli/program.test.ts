@@ -137,3 +137,48 @@ test('demo (npm start) shows scan and info on the workstation example', () => {
   assert.match(r.stdout, /\$ vfio-reset --host sim:examples\/workstation.yaml scan/);
   assert.match(r.stdout, /\$ vfio-reset --host sim:examples\/workstation.yaml info 0000:01:00\.0/);
 });
+
+test('reset --yes on a real (fixture) sysfs without IOMMU is refused before anything is opened', () => {
+  const dir = join(tmp, 'noiommu');
+  run('--host', WS, 'dump', '-o', dir);
+  rmSync(join(dir, 'kernel'), { recursive: true, force: true });
+  const r = run('--host', `linux:${dir}`, 'reset', '0000:05:00.0', '--method', 'hot', '--yes');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^vfio-reset: .*enable the IOMMU/);
+});
+
+test('reset without --yes is a dry run that names what would stop it', () => {
+  const r = run('--host', WS, 'reset', '0000:01:00.0', '--method', 'hot');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^dry run on sim:examples\/workstation.yaml: nothing was opened or reset/);
+  assert.match(
+    r.stdout,
+    /✗ hot reset of 0000:01:00\.0 needs 0000:01:00\.1 \(group \d+, driver snd_hda_intel\)/,
+  );
+});
+
+test('reset --yes on the simulated host reports what ran, the affected functions and the time', () => {
+  const r = run('--host', WS, 'reset', '0000:05:00.0', '--method', 'hot', '--yes');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0000:05:00\.0: hot reset done in [\d.]+ ms \(virtual time\)/);
+  const j = JSON.parse(
+    run('--host', WS, '--json', 'reset', '0000:05:00.0', '--method', 'function', '--yes').stdout,
+  );
+  assert.equal(j.ok, true);
+  assert.equal(j.performed, 'function-reset');
+  assert.ok(j.timing.resetMs > 0);
+});
+
+test('run executes a scenario file; exit 1 when a step misses its expectation', () => {
+  const ok = run('run', 'scenarios/conformance/26-ppb-hot-reset.yaml');
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const bad = join(tmp, 'bad-scenario.yaml');
+  writeFileSync(
+    bad,
+    `name: t\ntopology: ${join(process.cwd(), 'examples/qemu-rp.yaml')}\nsteps:\n  - { open: /dev/vfio/vfio, as: c }\n  - { api-version: c, expect: 1 }\n`,
+  );
+  const r = run('--json', 'run', bad);
+  assert.equal(r.code, 1);
+  const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.deepEqual([last.type, last.passed, last.failed], ['summary', 1, 1]);
+});
