@@ -246,6 +246,10 @@ const portSlotSchema = z
       .optional()
       .meta({ description: 'name under /sys/bus/pci/slots (default: the number)' }),
     hotplug: z.enum(PORT_HOTPLUG).meta({ description: 'slot driver; pci_slot = ACPI slot without hotplug' }),
+    hotplug_capable: z.boolean().optional().meta({
+      description:
+        'SLTCAP Hot-Plug Capable (default: true unless hotplug is pci_slot or none); e.g. true with hotplug: none for a hotplug port no driver claimed',
+    }),
     attention_button: z.boolean().optional(),
     power_controller: z.boolean().optional(),
     surprise: z.boolean().optional(),
@@ -303,6 +307,8 @@ function checkDevice(d: DeviceInput, ctx: z.RefinementCtx): void {
       `per-device slots belong on a conventional bus: below a pci-bridge or pcie-to-pci-bridge, or on a root (${k.slot === 'port' ? 'a PCIe port takes slot:' : 'drop slots'})`,
     );
   if (!k.bridge) {
+    if (d.subordinate !== undefined)
+      add(['subordinate'], `kind ${d.kind} is not a bridge and has no subordinate bus (drop subordinate)`);
     if (d.below !== undefined)
       add(['below'], `kind ${d.kind} is not a bridge; only bridges have devices below them`);
     if (d.bus !== undefined)
@@ -354,6 +360,7 @@ export interface DeviceInput {
   quirks?: (typeof QUIRK_FLAGS)[number][] | undefined;
   acpi_reset?: boolean | undefined;
   bus?: number | string | undefined;
+  subordinate?: number | string | undefined;
   below?: DeviceInput[] | undefined;
 }
 
@@ -394,6 +401,10 @@ const deviceShape = {
   bus: busNumber
     .optional()
     .meta({ description: 'secondary bus (default: the bus of the devices below, else the next free)' }),
+  subordinate: busNumber.optional().meta({
+    description:
+      'subordinate bus, the highest bus routed below (default: the highest bus below); firmware often reserves more for hotplug',
+  }),
   get below(): z.ZodOptional<z.ZodArray<z.ZodType<DeviceInput>>> {
     return z.array(DeviceSchema).optional();
   },

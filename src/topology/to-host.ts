@@ -165,6 +165,9 @@ export function toHost(file: TopologyFile): ToHostResult {
       top = Math.max(top, n.secondary);
       highest.set(r.domain, top);
       allocate(r, n.children);
+      // Buses reserved by an explicit subordinate are not free for the bridges after this one.
+      if (n.dev.subordinate !== undefined)
+        highest.set(r.domain, Math.max(highest.get(r.domain) ?? 0, hexOrInt(n.dev.subordinate)));
     }
   };
   for (const r of roots) {
@@ -176,8 +179,14 @@ export function toHost(file: TopologyFile): ToHostResult {
   const subordinate = (n: Node): number => {
     let max = n.secondary ?? n.bdf.bus;
     for (const c of n.children) max = Math.max(max, c.bdf.bus, subordinate(c));
-    n.subordinate = max;
-    return max;
+    const explicit = n.dev.subordinate === undefined ? null : hexOrInt(n.dev.subordinate);
+    if (explicit !== null && explicit < max)
+      add(
+        [...n.path, 'subordinate'],
+        `subordinate bus ${b2(explicit)} is below bus ${b2(max)}, which is below ${formatBdf(n.bdf)} (the subordinate bus is the highest bus number below the bridge; drop it or raise it)`,
+      );
+    n.subordinate = explicit ?? max;
+    return n.subordinate;
   };
   for (const r of roots) for (const n of r.devices) subordinate(n);
 
@@ -334,7 +343,8 @@ function describe(n: Node, siblings: readonly Node[]): FunctionDesc {
     if (d.slot) {
       pcie.slot = {
         physicalNumber: d.slot.number,
-        hotplugCapable: d.slot.hotplug !== 'none' && d.slot.hotplug !== 'pci_slot',
+        hotplugCapable:
+          d.slot.hotplug_capable ?? (d.slot.hotplug !== 'none' && d.slot.hotplug !== 'pci_slot'),
         attentionButton: d.slot.attention_button ?? false,
         powerController: d.slot.power_controller ?? false,
         surprise: d.slot.surprise ?? false,
