@@ -17,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   sim: ['pci', 'uapi', 'kernel'],
   linux: ['uapi', 'kernel'],
   topology: ['pci'],
-  host: ['pci', 'kernel', 'uapi'],
+  // snapshot.ts writes the host as a topology file and loads it into the simulator to compare.
+  host: ['pci', 'kernel', 'uapi', 'topology', 'sim'],
   // The client names blocking devices with the inventory's DeviceRef type.
   vfio: ['uapi', 'kernel', 'pci', 'host'],
   scenario: ['uapi', 'kernel', 'pci', 'vfio', 'sim', 'topology'],
