@@ -4,9 +4,12 @@
  * @module
  */
 
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { snapshotHost } from '../capture/snapshot.ts';
 import { writeSysfsDump } from '../host/dump.ts';
 import { type Inventory, takeInventory } from '../host/inventory.ts';
 import { openLinuxHost } from '../linux/host.ts';
@@ -22,6 +25,8 @@ import { runScenario } from '../scenario/run.ts';
 import { simTarget } from '../scenario/targets.ts';
 import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
+import { loadLspciFile } from '../topology/lspci.ts';
+import { writeTopology } from '../topology/write.ts';
 import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
 import { runDemo } from './demo.ts';
 import { CommandError, toFailure } from './errors.ts';
@@ -93,6 +98,86 @@ function dump(g: Globals, dir: string): number {
     }
   }
   return 0;
+}
+
+/** Captures a host as a topology file and reports where the simulator disagrees with its sysfs. */
+function snapshot(g: Globals, output: string): number {
+  const opened = openHost(parseHostSpec(g.host), g.era);
+  const s = snapshotHost(opened.reader, {
+    era: g.era,
+    name: opened.sim?.host.name ?? hostname(),
+    from: opened.origin,
+    at: new Date().toISOString(),
+  });
+  writeNewFile(output, s.yaml);
+  if (g.json) {
+    json({
+      schemaVersion: 1,
+      command: 'snapshot',
+      ok: true,
+      output,
+      differences: s.differences,
+      losses: s.losses,
+      warnings: s.warnings,
+    });
+    return 0;
+  }
+  out(`wrote ${output}: ${s.desc.functions.length} functions from ${opened.origin}\n`);
+  if (s.differences.length === 0)
+    out(
+      'the simulator, loaded with it, computes the same IOMMU groups and reset methods as the host shows\n',
+    );
+  else {
+    out(
+      `the simulator, loaded with it, differs from the host in ${s.differences.length} place${s.differences.length === 1 ? '' : 's'}:\n`,
+    );
+    for (const d of s.differences)
+      out(
+        `  ${d.bdf}  ${d.what}: host ${JSON.stringify(d.host)}, simulated ${JSON.stringify(d.simulated)}\n`,
+      );
+  }
+  for (const w of [...s.warnings, ...s.losses.map((l) => (typeof l === 'string' ? l : JSON.stringify(l)))])
+    out(`note: ${w}\n`);
+  return 0;
+}
+
+/** Imports an `lspci -xxxx` dump as a topology file; groups and reset methods are left to the model. */
+function importLspci(g: Globals, dump: string, output: string): number {
+  const { host, warnings } = loadLspciFile(dump, { name: basename(dump) });
+  const { yaml, losses } = writeTopology(host, {
+    header: [`Imported from ${dump} (lspci -xxxx) at ${new Date().toISOString()}`],
+  });
+  writeNewFile(output, yaml);
+  if (g.json)
+    json({
+      schemaVersion: 1,
+      command: 'import-lspci',
+      ok: true,
+      output,
+      functions: host.functions.length,
+      warnings,
+      losses,
+    });
+  else {
+    out(`wrote ${output}: ${host.functions.length} functions from ${dump}\n`);
+    for (const w of warnings) out(`note: ${w}\n`);
+  }
+  return 0;
+}
+
+/** Writes a new file; an existing one is refused rather than overwritten (nothing is lost). */
+function writeNewFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, { flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CommandError(
+      'VFIO_RESET_E_OUTPUT',
+      code === 'EEXIST'
+        ? `${path} already exists; choose another name or remove it`
+        : `cannot write ${path}: ${code ?? String(e)}`,
+    );
+  }
 }
 
 /** A reset through VFIO. Nothing happens without --yes: the default is the dry-run plan. */
@@ -208,6 +293,19 @@ function program(state: { command: string; exit: number }) {
     )
     .requiredOption('-o, --output <dir>', 'new or empty directory')
     .action(act('dump', (o: { output: string }) => dump(globals(), o.output)));
+  p.command('snapshot')
+    .description(
+      'capture the host as a topology file the simulator loads, and report where the simulation differs',
+    )
+    .requiredOption('-o, --output <file>', 'new topology file (YAML)')
+    .action(act('snapshot', (o: { output: string }) => snapshot(globals(), o.output)));
+  p.command('import-lspci')
+    .description('turn an `lspci -xxxx` (or -vvvxxxx) dump into a topology file')
+    .argument('<dump>', 'text file with the dump')
+    .requiredOption('-o, --output <file>', 'new topology file (YAML)')
+    .action(
+      act('import-lspci', (dump: string, o: { output: string }) => importLspci(globals(), dump, o.output)),
+    );
   p.command('reset')
     .description('reset one function through VFIO (dry run unless --yes)')
     .argument('<bdf>', 'function address')

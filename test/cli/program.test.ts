@@ -182,3 +182,28 @@ test('run executes a scenario file; exit 1 when a step misses its expectation', 
   const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   assert.deepEqual([last.type, last.passed, last.failed], ['summary', 1, 1]);
 });
+
+test('snapshot writes a topology the simulator reproduces; it never overwrites a file', () => {
+  const out = join(tmp, 'ws-snapshot.yaml');
+  const r = run('--host', WS, 'snapshot', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /computes the same IOMMU groups and reset methods as the host shows/);
+  const again = JSON.parse(run('--host', `sim:${out}`, '--json', 'scan').stdout);
+  const original = JSON.parse(run('--host', WS, '--json', 'scan').stdout);
+  assert.deepEqual(again.functions, original.functions);
+  const twice = run('--host', WS, 'snapshot', '-o', out);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /already exists/);
+});
+
+test('import-lspci turns a dump into a topology; a bad dump is one located error', () => {
+  const out = join(tmp, 'lspci.yaml');
+  const r = run('import-lspci', 'test/fixtures/lspci/workstation.nnk-xxxx.txt', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(run('--host', `sim:${out}`, 'scan').code, 0);
+  const bad = join(tmp, 'bad.lspci');
+  writeFileSync(bad, '00:00.0 Host bridge: x\n00: 86 80 zz\n');
+  const e = run('import-lspci', bad, '-o', join(tmp, 'never.yaml'));
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, new RegExp(`^vfio-reset: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: `));
+});

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { readSysfsHost, type SysfsHost, type SysfsObservation } from '../host/read-sysfs.ts';
 import type { SysfsReader } from '../kernel/sysfs.ts';
 import { formatBdf } from '../pci/bdf.ts';
 import type { Era } from '../pci/era.ts';
@@ -17,7 +18,6 @@ import type { HostDesc } from '../pci/model.ts';
 import { SimKernel } from '../sim/kernel.ts';
 import { parseTopology } from '../topology/load.ts';
 import { type TopologyLoss, writeTopology } from '../topology/write.ts';
-import { readSysfsHost, type SysfsHost, type SysfsObservation } from './read-sysfs.ts';
 
 export interface SnapshotOptions {
   /** Kernel rules the simulator follows (default '6.1'). */
