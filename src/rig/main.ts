@@ -1,0 +1,157 @@
+/**
+ * `npm run test:kernel` (after rig/install.sh and rig/build-initramfs.sh, see rig/run.sh): boots
+ * every topology of topologies.ts in a QEMU guest, runs its scenarios on the real kernel there,
+ * compares the guest's sysfs with the simulated twin, and ends with the plain closing line
+ * `N passed, N failed` over all scenario steps. Exit status 1 when anything failed.
+ *
+ *   node --import tsx src/rig/main.ts [--only rp,ppb] [--timeout SECONDS] [--tsx]
+ *
+ * Results per topology: .rig/results/<name>/ (job.json, qemu.argv, console.log, results.json,
+ * dmesg.txt, sysfs/); a summary with timings in .rig/results/summary.json.
+ * @module
+ */
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DirSysfsReader } from '../linux/sysfs-reader.ts';
+import { SimKernel } from '../sim/kernel.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { bundleGuest } from './bundle.ts';
+import { compareSysfs, differencesText } from './compare.ts';
+import { type BootOutcome, bootTopology } from './host.ts';
+import { addTally, closingLine, emptyTally, tallyBoot, toJson } from './job.ts';
+import { eraOfRelease, scanScenarios, selectScenarios } from './select.ts';
+import { TOPOLOGIES } from './topologies.ts';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RIG = join(REPO, '.rig');
+
+interface Args {
+  only: string[] | null;
+  timeoutMs: number;
+  tsx: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { only: null, timeoutMs: 240_000, tsx: false };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    if (v === '--only') a.only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (v === '--timeout') a.timeoutMs = Number(argv[++i]) * 1000;
+    else if (v === '--tsx') a.tsx = true;
+    else throw new Error(`unknown argument ${v} (use --only a,b  --timeout SECONDS  --tsx)`);
+  }
+  return a;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const kernelFile = join(RIG, 'kernel');
+  if (!existsSync(kernelFile) || !existsSync(join(RIG, 'initramfs.cpio.gz'))) {
+    console.error('rig: no initramfs; run rig/build-initramfs.sh (or npm run test:kernel)');
+    return 1;
+  }
+  const version = readFileSync(kernelFile, 'utf8').trim();
+  const era = eraOfRelease(version);
+  const topologies = TOPOLOGIES.filter((t) => args.only === null || args.only.includes(t.name));
+  const unknown = (args.only ?? []).filter((n) => !TOPOLOGIES.some((t) => t.name === n));
+  if (unknown.length > 0) {
+    console.error(
+      `rig: unknown topology ${unknown.join(', ')} (known: ${TOPOLOGIES.map((t) => t.name).join(', ')})`,
+    );
+    return 1;
+  }
+
+  const scan = scanScenarios(REPO);
+  for (const b of scan.broken) console.log(`rig: scenario file not loaded: ${b.split('\n')[0]}`);
+
+  let entry = 'src/rig/guest.ts';
+  if (!args.tsx) {
+    entry = '.rig/guest.mjs';
+    bundleGuest(REPO, join(REPO, entry));
+  }
+  const resultsDir = join(RIG, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  console.log(`rig: kernel ${version} (era ${era}), ${topologies.length} topologies, guest entry ${entry}`);
+
+  let total = emptyTally();
+  const summary: Record<string, unknown>[] = [];
+  const started = Date.now();
+  for (const t of topologies) {
+    const { run: scenarios, left } = selectScenarios(t, scan.scenarios, era);
+    const outcome = await bootTopology(t, scenarios, {
+      kernel: `/boot/vmlinuz-${version}`,
+      initrd: join(RIG, 'initramfs.cpio.gz'),
+      repo: REPO,
+      entry,
+      node: process.execPath,
+      resultsDir,
+      timeoutMs: args.timeoutMs,
+      qemu: 'qemu-system-x86_64',
+    });
+    const tally = tallyBoot(t.name, scenarios, outcome.results, outcome.problem);
+    total = addTally(total, tally);
+    const diffs = t.example ? modelDifferences(join(REPO, t.example), outcome) : [];
+    report(t.name, outcome, tally, diffs);
+    for (const l of left) console.log(`  not run: ${l.file} — ${l.why}`);
+    summary.push({
+      topology: t.name,
+      bootAndRunMs: Math.round(outcome.ms),
+      nodeStartMs: Math.round(outcome.results?.timings.nodeStartMs ?? 0),
+      scenariosMs: Math.round(outcome.results?.timings.scenariosMs ?? 0),
+      scenarios: scenarios.length,
+      passed: tally.passed,
+      failed: tally.failed,
+      skipped: tally.skipped,
+      problem: outcome.problem,
+      notRun: left,
+      modelDifferences: diffs,
+    });
+  }
+  const totalMs = Date.now() - started;
+  writeFileSync(join(resultsDir, 'summary.json'), toJson({ kernel: version, totalMs, topologies: summary }));
+  console.log(
+    `\nrig: ${topologies.length} boots in ${(totalMs / 1000).toFixed(1)} s; details in .rig/results/`,
+  );
+  if (total.failures.length > 0) {
+    console.log('\nfailures:');
+    for (const f of total.failures) console.log(`  ${f}`);
+  }
+  console.log(closingLine(total));
+  return total.failed > 0 ? 1 : 0;
+}
+
+function modelDifferences(example: string, o: BootOutcome): string[] {
+  const dump = join(o.outDir, 'sysfs');
+  if (!existsSync(join(dump, 'bus/pci/devices'))) return [];
+  try {
+    const sim = new SimKernel(loadTopologyFile(example), { era: '6.1' });
+    return differencesText(compareSysfs(sim.sysfs, new DirSysfsReader(dump)));
+  } catch (e) {
+    return [`comparison failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`];
+  }
+}
+
+function report(name: string, o: BootOutcome, t: ReturnType<typeof emptyTally>, diffs: string[]): void {
+  const r = o.results;
+  const timing = r
+    ? `node start ${(r.timings.nodeStartMs / 1000).toFixed(1)} s, scenarios ${(r.timings.scenariosMs / 1000).toFixed(1)} s`
+    : 'no guest timings';
+  console.log(
+    `\n${name}: ${closingLine(t)} — ${o.scenarios.length} scenarios, boot+run ${(o.ms / 1000).toFixed(1)} s (${timing})`,
+  );
+  if (o.problem) console.log(`  problem: ${o.problem}`);
+  if (r) console.log(`  kernel ${r.kernel}`);
+  for (const d of diffs) console.log(`  model: ${d}`);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exitCode = 1;
+  },
+);
