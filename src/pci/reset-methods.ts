@@ -72,6 +72,12 @@ export interface ResetProbeContext {
    * `EINVAL` for a PM reset outside D0.
    */
   attempt?(f: PciFunction, method: ResetMethod, via: BusVia | null): ResetErrno;
+  /**
+   * Whether `dev->subordinate` is set at that moment. At `pci_device_add` a bridge's child bus
+   * does not exist yet (pci_scan_bridge creates it afterwards), so a bridge alone on its bus lists
+   * `bus` — as Linux 6.1 shows for QEMU's switch ports and pcie-pci-bridge (M2). Default: linked.
+   */
+  hasSubordinate?(f: PciFunction): boolean;
 }
 
 /** The running kernel: every function linked, every slot driver registered. */
@@ -98,7 +104,13 @@ export function addTimeContext(f: PciFunction): ResetProbeContext {
     // M3: `dev->slot` exists at add time only for slots registered before the scan.
     slotOf: (g) => (g.slot && slotRegisteredBeforeScan(g.slot.desc.driver) ? g.slot : null),
     multifunction: (g) => (g === f ? g.desc.multifunctionBit : g.multifunction),
+    // M2: the function's own child bus is scanned only after it was added.
+    hasSubordinate: (g) => (g === f ? false : g.subordinate !== null),
   };
+}
+
+function subordinateNow(f: PciFunction, ctx: ResetProbeContext): boolean {
+  return ctx.hasSubordinate ? ctx.hasSubordinate(f) : f.subordinate !== null;
 }
 
 const ENOTTY = 'ENOTTY' as const;
@@ -119,7 +131,7 @@ function hotplugSlotProbe(slot: PciSlot): 0 | 'ENOTTY' {
  */
 export function slotPathProbe(f: PciFunction, ctx: ResetProbeContext): 0 | 'ENOTTY' {
   const slot = ctx.slotOf(f);
-  if (mfNow(f, ctx) || f.subordinate || !slot || f.quirks.has('NO_BUS_RESET')) return ENOTTY;
+  if (mfNow(f, ctx) || subordinateNow(f, ctx) || !slot || f.quirks.has('NO_BUS_RESET')) return ENOTTY;
   return hotplugSlotProbe(slot);
 }
 
@@ -130,7 +142,7 @@ export function slotPathProbe(f: PciFunction, ctx: ResetProbeContext): 0 | 'ENOT
 export function parentBusPathProbe(f: PciFunction, ctx: ResetProbeContext): 0 | 'ENOTTY' {
   const bus = f.bus;
   // A bus without `self` is a root bus or an SR-IOV virtual bus; both fail here.
-  if (!bus.self || f.subordinate || f.quirks.has('NO_BUS_RESET')) return ENOTTY;
+  if (!bus.self || subordinateNow(f, ctx) || f.quirks.has('NO_BUS_RESET')) return ENOTTY;
   return ctx.busDevices(bus).some((d) => d !== f) ? ENOTTY : 0;
 }
 

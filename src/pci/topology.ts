@@ -191,7 +191,8 @@ export class Topology {
         bus,
         subordinate: null,
         slot: null,
-        multifunction: d.multifunctionBit || d.bdf.fn > 0,
+        // pci_scan_slot forces it for fn > 0; pci_iov_add_virtfn clears it for VFs, which are never scanned.
+        multifunction: !d.virtfn && (d.multifunctionBit || d.bdf.fn > 0),
         quirks: new Set<QuirkFlag>([...tableQuirks(d), ...d.quirks]),
         addIndex: -1,
       };
