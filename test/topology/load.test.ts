@@ -155,7 +155,7 @@ describe('examples', () => {
       { ...dsp.pcie, slot: undefined },
       {
         type: 'downstream',
-        flr: false,
+        flr: true, // Linux 6.1 in the rig lists "flr bus" for the switch ports
         linkSpeedCode: 0,
         linkSpeedsVector: 0,
         linkWidth: 0,
