@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import { takeInventory } from '../../src/host/inventory.ts';
 import { DirSysfsReader } from '../../src/linux/sysfs-reader.ts';
 
-test('the real /sys reads into an inventory', { skip: existsSync('/sys/bus/pci/devices') ? false : 'no /sys/bus/pci here' }, () => {
+test('the real /sys reads into an inventory', {
+  skip: existsSync('/sys/bus/pci/devices') ? false : 'no /sys/bus/pci here',
+}, () => {
   const inv = takeInventory(new DirSysfsReader('/sys'));
   assert.ok(inv.functions.length > 0);
   for (const f of inv.functions) {
