@@ -106,6 +106,11 @@ export function hotResetInfo(sys: Syscalls, device: number): HotResetInfoResult 
         count = decodeHotResetInfo(buf.subarray(0, HOT_RESET_HEADER_SIZE)).count;
         continue;
       }
+      // I8: a device appeared between the kernel's count and fill; ask again from the start.
+      if (e instanceof KernelError && e.errno === 'EAGAIN') {
+        count = 0;
+        continue;
+      }
       throw e;
     }
     const info = decodeHotResetInfo(buf);
