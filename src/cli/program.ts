@@ -27,7 +27,7 @@ import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { loadLspciFile } from '../topology/lspci.ts';
 import { writeTopology } from '../topology/write.ts';
-import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
+import { type ResetMethodChoice, resetDevice, type SessionMode } from '../vfio/reset-device.ts';
 import { runDemo } from './demo.ts';
 import { CommandError, toFailure } from './errors.ts';
 import { type OpenedHost, openHost, parseHostSpec } from './host-spec.ts';
@@ -181,7 +181,13 @@ function writeNewFile(path: string, text: string): void {
 }
 
 /** A reset through VFIO. Nothing happens without --yes: the default is the dry-run plan. */
-function reset(g: Globals, bdfText: string, method: ResetMethodChoice, yes: boolean): number {
+function reset(
+  g: Globals,
+  bdfText: string,
+  method: ResetMethodChoice,
+  yes: boolean,
+  mode: SessionMode,
+): number {
   const opened = openHost(parseHostSpec(g.host), g.era);
   const inv = inventoryOf(g, opened);
   const f = findFunction(inv, bdfText);
@@ -204,7 +210,7 @@ function reset(g: Globals, bdfText: string, method: ResetMethodChoice, yes: bool
     const sim = opened.sim;
     const t0 = sim.clock.now();
     const mark = sim.log.length;
-    const report = resetDevice(sim, f.bdf, method, () => sim.clock.now());
+    const report = resetDevice(sim, f.bdf, method, () => sim.clock.now(), mode);
     run = {
       report,
       origin: opened.origin,
@@ -220,7 +226,7 @@ function reset(g: Globals, bdfText: string, method: ResetMethodChoice, yes: bool
     if (refusals.length > 0) throw new UnsafeOperationError(refusals);
     const host = openLinuxHost(root);
     const t0 = performance.now();
-    const report = resetDevice(host, f.bdf, method, () => performance.now());
+    const report = resetDevice(host, f.bdf, method, () => performance.now(), mode);
     run = { report, origin: opened.origin, durationMs: performance.now() - t0, clock: 'wall', events: [] };
   }
   if (g.json) json(resetDocument(run));
@@ -314,10 +320,18 @@ function program(state: { command: string; exit: number }) {
         .choices(['function', 'hot', 'auto'] as const)
         .default('auto' as const),
     )
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'group: container + group fds; cdev: iommufd + empty fd array (6.6+); auto: cdev when the kernel offers it',
+      )
+        .choices(['auto', 'group', 'cdev'] as const)
+        .default('auto' as const),
+    )
     .option('--yes', 'really do it', false)
     .action(
-      act('reset', (bdf: string, o: { method: ResetMethodChoice; yes: boolean }) =>
-        reset(globals(), bdf, o.method, o.yes),
+      act('reset', (bdf: string, o: { method: ResetMethodChoice; yes: boolean; mode: SessionMode }) =>
+        reset(globals(), bdf, o.method, o.yes, o.mode),
       ),
     );
   p.command('run')

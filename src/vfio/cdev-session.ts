@@ -17,6 +17,7 @@ import { refText, VfioError } from './errors.ts';
 import * as io from './ioctls.ts';
 import { type CallContext, kernelCall, kernelCallWithRetry } from './kernel-calls.ts';
 import { deviceExists, deviceRef, driverOf } from './locate.ts';
+import type { VfioSession } from './session.ts';
 
 export interface CdevDevice {
   bdf: string;
@@ -46,7 +47,8 @@ export function hostHasCdev(host: KernelHost, bdf: string): boolean {
   return cdevNameOf(host, bdf) !== null;
 }
 
-export class CdevSession {
+export class CdevSession implements VfioSession<CdevDevice> {
+  readonly mode = 'cdev' as const;
   readonly host: KernelHost;
   readonly options: CdevSessionOptions;
   private iommufd: number | null = null;

@@ -18,6 +18,7 @@ import { refText, VfioError } from './errors.ts';
 import * as io from './ioctls.ts';
 import { type CallContext, kernelCall, kernelCallWithRetry, translate } from './kernel-calls.ts';
 import { deviceExists, deviceRef, driverOf, groupMembers, iommuGroupOf } from './locate.ts';
+import type { VfioSession } from './session.ts';
 
 export interface GroupHandle {
   id: number;
@@ -50,7 +51,8 @@ export interface SessionOptions {
 
 const DEFAULTS: SessionOptions = { busyRetries: 3, precheck: true };
 
-export class GroupSession {
+export class GroupSession implements VfioSession<DeviceHandle> {
+  readonly mode = 'group' as const;
   readonly host: KernelHost;
   readonly options: SessionOptions;
   private container: number | null = null;

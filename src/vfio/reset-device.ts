@@ -8,9 +8,11 @@
 import type { DeviceRef } from '../host/problems.ts';
 import type { KernelHost } from '../kernel/syscalls.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
+import { CdevSession, hostHasCdev } from './cdev-session.ts';
 import { VfioError } from './errors.ts';
 import { GroupSession } from './group-session.ts';
 import { deviceRef } from './locate.ts';
+import type { VfioSession } from './session.ts';
 import { qemuReset, type StrategyStep } from './strategy.ts';
 
 export type ResetMethodChoice = 'function' | 'hot' | 'auto';
@@ -36,6 +38,8 @@ export interface ResetReport {
    * open, O1), the reset itself, and closing (the close-time reset, O3/O4).
    */
   timing: { openMs: number; resetMs: number; closeMs: number } | null;
+  /** The session mode used: group (container + group fds) or cdev (iommufd, empty fd array). */
+  mode: 'group' | 'cdev';
 }
 
 function errorData(e: VfioError): NonNullable<ResetReport['error']> {
@@ -49,11 +53,20 @@ const stepData = (s: StrategyStep) => ({
   error: s.error?.message ?? null,
 });
 
+export type SessionMode = 'group' | 'cdev' | 'auto';
+
+/** `auto`: cdev when the kernel offers the device's cdev (6.6+, `vfio-dev/vfioN` in sysfs), else group mode. */
+export function chooseMode(host: KernelHost, bdf: string, mode: SessionMode): 'group' | 'cdev' {
+  if (mode !== 'auto') return mode;
+  return hostHasCdev(host, bdf) ? 'cdev' : 'group';
+}
+
 export function resetDevice(
   host: KernelHost,
   bdfText: string,
   method: ResetMethodChoice,
   now?: () => number,
+  mode: SessionMode = 'auto',
 ): ResetReport {
   const bdf = formatBdf(parseBdf(bdfText));
   const report: ResetReport = {
@@ -65,8 +78,11 @@ export function resetDevice(
     steps: [],
     error: null,
     timing: null,
+    mode: 'group',
   };
-  const session = new GroupSession(host);
+  const session: VfioSession =
+    chooseMode(host, bdf, mode) === 'cdev' ? new CdevSession(host) : new GroupSession(host);
+  report.mode = session.mode;
   const marks: number[] = [];
   const mark = () => {
     if (now) marks.push(now());

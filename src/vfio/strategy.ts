@@ -10,8 +10,8 @@
 import { parseBdf } from '../pci/bdf.ts';
 import { parseConfigSpace } from '../pci/config-space.ts';
 import { VfioError } from './errors.ts';
-import type { DeviceHandle, GroupSession } from './group-session.ts';
-import { readConfig } from './locate.ts';
+import { deviceRef, readConfig } from './locate.ts';
+import type { SessionDevice, VfioSession } from './session.ts';
 
 export type ResetAction = 'function-reset' | 'hot-reset' | 'pm-reset';
 
@@ -35,7 +35,7 @@ export interface ResetCapabilities {
   hasPmReset: boolean;
 }
 
-export function resetCapabilities(session: GroupSession, bdf: string): ResetCapabilities {
+export function resetCapabilities(session: VfioSession, bdf: string): ResetCapabilities {
   const bytes = readConfig(session.host.sysfs, bdf);
   if (!bytes) return { hasFlr: false, hasPmReset: false };
   const cfg = parseConfigSpace(bytes, parseBdf(bdf));
@@ -50,7 +50,7 @@ export function resetCapabilities(session: GroupSession, bdf: string): ResetCapa
  * (2) a hot reset, refused if another device this session holds is in scope ("single" mode);
  * (3) VFIO_DEVICE_RESET if only the PM reset is left.
  */
-export function qemuReset(session: GroupSession, dev: DeviceHandle): StrategyResult {
+export function qemuReset<D extends SessionDevice>(session: VfioSession<D>, dev: D): StrategyResult {
   const caps = resetCapabilities(session, dev.bdf);
   const steps: StrategyStep[] = [];
   const attempt = (action: ResetAction, why: string, run: () => void): boolean => {
@@ -99,7 +99,7 @@ export function qemuReset(session: GroupSession, dev: DeviceHandle): StrategyRes
         {
           step: 'hot-reset (single)',
           bdf: dev.bdf,
-          blocker: { bdf: hit.bdf, driver: 'vfio-pci', group: hit.group },
+          blocker: deviceRef(session.host.sysfs, hit.bdf),
         },
       );
     }
