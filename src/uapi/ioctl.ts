@@ -75,6 +75,8 @@ export const IOMMUFD = {
 export const KVMIO = 0xae;
 /** include/uapi/linux/kvm.h. */
 export const KVM = {
+  /** On /dev/kvm; the argument is the machine type (0 on x86). */
+  CREATE_VM: _IO(KVMIO, 0x01),
   CREATE_DEVICE: _IOWR(KVMIO, 0xe0, 12),
   SET_DEVICE_ATTR: _IOW(KVMIO, 0xe1, 24),
   DEV_TYPE_VFIO: 4,
@@ -102,8 +104,15 @@ export function requestName(request: number, fdKind: string): string {
       ? vfio.filter(([k]) => containerKeys.includes(k.slice(5)))
       : fdKind === 'iommufd'
         ? prefixed(IOMMUFD, 'IOMMU_')
-        : fdKind === 'kvm'
-          ? prefixed({ CREATE_DEVICE: KVM.CREATE_DEVICE, SET_DEVICE_ATTR: KVM.SET_DEVICE_ATTR }, 'KVM_')
+        : fdKind.startsWith('kvm')
+          ? prefixed(
+              {
+                CREATE_VM: KVM.CREATE_VM,
+                CREATE_DEVICE: KVM.CREATE_DEVICE,
+                SET_DEVICE_ATTR: KVM.SET_DEVICE_ATTR,
+              },
+              'KVM_',
+            )
           : vfio.filter(([k]) => !containerKeys.includes(k.slice(5)));
   return table.find(([, v]) => v === request)?.[0] ?? `0x${request.toString(16)}`;
 }

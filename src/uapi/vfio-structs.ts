@@ -263,6 +263,27 @@ export function decodeDetachPt(b: Uint8Array): DetachPt {
   return { argsz: v.getUint32(0, true), flags: v.getUint32(4, true) };
 }
 
+/** struct iommu_destroy { u32 size; u32 id; }. */
+export const IOMMU_DESTROY_SIZE = 8;
+
+export interface IommuDestroy {
+  size: number;
+  id: number;
+}
+
+export function encodeIommuDestroy(s: IommuDestroy): Uint8Array {
+  const b = new Uint8Array(IOMMU_DESTROY_SIZE);
+  const v = view(b);
+  v.setUint32(0, s.size >>> 0, true);
+  v.setUint32(4, s.id >>> 0, true);
+  return b;
+}
+
+export function decodeIommuDestroy(b: Uint8Array): IommuDestroy {
+  const v = need(b, IOMMU_DESTROY_SIZE, 'iommu_destroy');
+  return { size: v.getUint32(0, true), id: v.getUint32(4, true) };
+}
+
 /** struct iommu_ioas_alloc { u32 size; u32 flags; u32 out_ioas_id; }. */
 export const IOAS_ALLOC_SIZE = 12;
 
