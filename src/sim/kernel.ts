@@ -1,8 +1,8 @@
 /**
  * The simulated kernel: a `KernelHost` (sysfs reader + syscalls) over a `SimHost`, the PCI core
- * and the VFIO objects, for the eras '2013' and '6.1' ('6.6+' runs the group path with its few
- * group-mode differences; cdev/iommufd and the KVM device are later additions: new `OpenFile`
- * kinds in `vfio/fds.ts`, an `open()` path and a `FILE_OPS` entry here).
+ * and the VFIO objects, for the eras '2013', '6.1' and '6.6+' (the latter with `/dev/iommu` and
+ * the VFIO device cdevs `/dev/vfio/devices/vfioN`); `/dev/kvm` and its KVM-VFIO device in every
+ * era. Each `OpenFile` kind of `vfio/fds.ts` has an `open()` path and a `FILE_OPS` entry here.
  *
  * Every refusal is a `KernelError` whose `rule` names the entry of `rules.ts` that produced it.
  * Calls that would sleep on a lock another (injected) thread holds throw `SimDeadlockError`,
@@ -17,18 +17,21 @@ import type { HostDesc } from '../pci/model.ts';
 import { requestName } from '../uapi/ioctl.ts';
 import { type ClockModel, SimClock } from './clock.ts';
 import { SimHost } from './host.ts';
+import { kvmDeviceIoctl, kvmIoctl, vmIoctl } from './kvm/kvm.ts';
 import { KernelLog } from './log.ts';
 import type { PciCore } from './pci-core.ts';
 import { SimPciCore } from './pci-exec.ts';
 import { fail } from './rules.ts';
 import { projectSysfs } from './sysfs.ts';
 import { bootProbe } from './vfio/bind.ts';
+import { cdevIoctl, openCdev } from './vfio/cdev.ts';
 import { containerIoctl, openContainer } from './vfio/container.ts';
 import { deviceIoctl } from './vfio/device.ts';
 import { injectFault, type KernelFault } from './vfio/faults.ts';
 import { FdTable, type OpenFile } from './vfio/fds.ts';
 import { putFile } from './vfio/files.ts';
 import { groupIoctl, openGroup } from './vfio/group.ts';
+import { iommufdIoctl, openIommufd } from './vfio/iommufd.ts';
 import type { KernelCtx } from './vfio/model.ts';
 import { type VfioStateView, vfioSnapshot } from './vfio/snapshot.ts';
 import { writeSysfs } from './vfio/sysfs-write.ts';
@@ -59,9 +62,15 @@ const FILE_OPS: { [K in OpenFile['kind']]: Ioctl<Extract<OpenFile, { kind: K }>>
   group: groupIoctl,
   device: deviceIoctl,
   null: (_ctx, _f, _r, _a, syscall) => fail('null.ENOTTY', syscall),
+  iommufd: iommufdIoctl,
+  cdev: cdevIoctl,
+  kvm: kvmIoctl,
+  'kvm-vm': vmIoctl,
+  'kvm-device': kvmDeviceIoctl,
 };
 
 const GROUP_PATH = /^\/dev\/vfio\/(0|[1-9][0-9]*)$/;
+const CDEV_PATH = /^\/dev\/vfio\/devices\/vfio(0|[1-9][0-9]*)$/;
 
 export class SimKernel implements KernelHost {
   readonly host: SimHost;
@@ -95,6 +104,7 @@ export class SimKernel implements KernelHost {
       devices: new Map(),
       devSets: new Map(),
       nextContainerId: 1,
+      nextIommufdId: 1,
     };
     bootProbe(this.ctx);
     this.sys = {
@@ -122,8 +132,14 @@ export class SimKernel implements KernelHost {
     const ctx = this.ctx;
     let file: OpenFile;
     const g = GROUP_PATH.exec(path);
+    const cdev = CDEV_PATH.exec(path);
+    // iommufd and the VFIO device cdevs exist for VFIO from 6.6 on (§8).
+    const modern = ctx.era === '6.6+';
     if (path === '/dev/vfio/vfio') file = openContainer(ctx);
     else if (g) file = openGroup(ctx, Number(g[1]), 'open');
+    else if (cdev && modern) file = openCdev(ctx, Number(cdev[1]), 'open');
+    else if (path === '/dev/iommu' && modern) file = openIommufd(ctx);
+    else if (path === '/dev/kvm') file = { kind: 'kvm', refs: 0 };
     else if (path === '/dev/null') file = { kind: 'null', refs: 0 };
     else return fail('open.ENOENT', 'open', path);
     return ctx.fds.install(file);

@@ -72,6 +72,63 @@ const FIXED = {
   },
   'G7.not-viable': { errno: 'EINVAL', summary: '[2013] the group is not viable' },
   G8: { errno: 'ENOTTY', summary: 'unknown ioctl on a group fd' },
+  'G2.cdev': { errno: 'EBUSY', summary: '[6.6+] a device of this group is bound through its cdev' },
+
+  // §3.4 cdev + iommufd [6.6+], and the group path's iommufd compat mode (K7).
+  K2: {
+    errno: 'EINVAL',
+    summary: 'the cdev fd is not bound: only VFIO_DEVICE_BIND_IOMMUFD works before a successful bind',
+  },
+  'K3.args': {
+    errno: 'EINVAL',
+    summary: 'vfio_device_bind_iommufd: argsz below 16, flags not 0, or a negative iommufd',
+  },
+  'K3.group-fd': { errno: 'EINVAL', summary: 'BIND_IOMMUFD on a device fd obtained from a group' },
+  'K3.group-open': {
+    errno: 'EBUSY',
+    summary: "the device's group file is open (group and cdev exclude each other)",
+  },
+  'K3.bound': { errno: 'EINVAL', summary: 'this cdev fd is already bound' },
+  'K3.fd': { errno: 'EBADF', summary: 'the iommufd is not an open fd' },
+  'K3.not-iommufd': { errno: 'EBADFD', summary: 'the fd is not an iommufd (/dev/iommu)' },
+  'K3.opened': {
+    errno: 'EINVAL',
+    summary: 'the device is already open through another fd (one cdev bind per device)',
+  },
+  K4: {
+    errno: 'EPERM',
+    summary:
+      "the IOMMU group's DMA is owned by another owner (a DMA-API kernel driver, a container or another iommufd ctx)",
+  },
+  'K5.args': { errno: 'EINVAL', summary: 'attach/detach: argsz below the minimum or flags not 0' },
+  'K5.no-pt': { errno: 'ENOENT', summary: "no object with that id in the device's iommufd ctx" },
+  'K5.not-pt': { errno: 'EINVAL', summary: 'the id names an object that is neither an IOAS nor a HWPT' },
+  'K5.group-pt': {
+    errno: 'EINVAL',
+    summary: 'another device of the IOMMU group is attached to a different page table in this ctx',
+  },
+  'K7.no-compat-ioas': {
+    errno: 'ENODEV',
+    summary: "the group's iommufd has no compat IOAS any more (IOMMU_DESTROY removed it)",
+  },
+
+  // iommufd ctx (/dev/iommu) [6.6+].
+  'iommufd.size': { errno: 'EINVAL', summary: "the command's size field is below the command's minimum" },
+  'iommufd.E2BIG': {
+    errno: 'E2BIG',
+    summary: "the command's bytes beyond the kernel's struct are not zero (copy_struct_from_user)",
+  },
+  'iommufd.ENOTTY': { errno: 'ENOTTY', summary: 'not an iommufd command' },
+  'iommufd.unmodelled': {
+    errno: 'ENOTTY',
+    summary: 'iommufd commands other than DESTROY and IOAS_ALLOC, and VFIO compat ioctls, are not modelled',
+  },
+  'IOAS_ALLOC.flags': { errno: 'EOPNOTSUPP', summary: 'IOMMU_IOAS_ALLOC defines no flags' },
+  'DESTROY.ENOENT': { errno: 'ENOENT', summary: 'IOMMU_DESTROY: no object with that id' },
+  'DESTROY.EBUSY': {
+    errno: 'EBUSY',
+    summary: 'IOMMU_DESTROY: the object is in use (a bound device, an attached HWPT, an IOAS with HWPTs)',
+  },
 
   // §3.3 device fd, §3.9 open.
   O1: {
@@ -114,6 +171,11 @@ const FIXED = {
   'H8.group': { errno: 'EINVAL', summary: "a dev_set member's group is not among the group fds passed" },
   'H8.vma': { errno: 'EBUSY', summary: "a dev_set member's vma lock is held (trylock failed)" },
   'H8.memory': { errno: 'EBUSY', summary: "a dev_set member's memory lock is held (trylock failed)" },
+  H22: {
+    errno: 'EINVAL',
+    summary:
+      "[6.6+] a dev_set member is not owned by the caller's iommufd ctx (not bound there, and no device of its IOMMU group is)",
+  },
 
   // §3.10 [2013] external user checks and the 2013 ownership walk.
   'E1.not-group': { errno: 'EINVAL', summary: '[2013] external user: not a VFIO group file' },
@@ -124,6 +186,39 @@ const FIXED = {
   },
   'E1.not-viable': { errno: 'EINVAL', summary: '[2013] external user: the group is not viable' },
   'H2013.no-group': { errno: 'EPERM', summary: '[2013] a function in the reset scope has no IOMMU group' },
+  E2: {
+    errno: 'EBUSY',
+    summary: '[2013] an external user (the KVM-VFIO device) holds a container user of the group',
+  },
+  'E3.fd': { errno: 'EBADF', summary: 'the fd given to the KVM-VFIO device is not open' },
+  'E3.exists': {
+    errno: 'EEXIST',
+    summary: '[2013] the group is already registered with this KVM-VFIO device',
+  },
+  'E3.not-added': {
+    errno: 'ENOENT',
+    summary: 'the group or file is not registered with this KVM-VFIO device',
+  },
+  'E3.attr': {
+    errno: 'ENXIO',
+    summary:
+      'unknown KVM-VFIO attribute group or attribute (SET_SPAPR_TCE exists only on ppc64 kernels; this model is x86)',
+  },
+  'E4.invalid': {
+    errno: 'EINVAL',
+    summary: '6.1: not a VFIO group file; 6.6+: neither a VFIO group file nor a VFIO device file',
+  },
+  'E4.exists': { errno: 'EEXIST', summary: 'the file is already registered with this KVM-VFIO device' },
+
+  // KVM.
+  'kvm.vm-type': { errno: 'EINVAL', summary: 'KVM_CREATE_VM: x86 has only machine type 0 here' },
+  'kvm.EINVAL': { errno: 'EINVAL', summary: 'unknown /dev/kvm ioctl (kvm_arch_dev_ioctl)' },
+  'kvm.ENOTTY': { errno: 'ENOTTY', summary: 'unknown or unmodelled VM or KVM device ioctl' },
+  'kvm.no-type': {
+    errno: 'ENODEV',
+    summary: 'KVM_CREATE_DEVICE: no such device type (only KVM_DEV_TYPE_VFIO is modelled)',
+  },
+  'kvm.vfio-exists': { errno: 'EBUSY', summary: 'the VM already has a KVM-VFIO device (one per VM)' },
   'H2013.group': {
     errno: 'EINVAL',
     summary: '[2013] a function in the reset scope is in a group whose fd was not passed',

@@ -121,3 +121,23 @@ export function relinkDriver(v: Vfs, f: PciFunction, from: string | null, to: st
     link(`bus/pci/drivers/${to}/${f.name}`, dir);
   }
 }
+
+/** The char-device major this simulator gives `vfio-dev` (the kernel's is dynamic). */
+const VFIO_DEV_MAJOR = 510;
+
+/**
+ * A vfio device's own struct device (6.1+): `<device>/vfio-dev/vfioN` and `class/vfio-dev/vfioN`;
+ * with the 6.6+ cdev it also has a `dev` attribute (`major:minor` of `/dev/vfio/devices/vfioN`).
+ */
+export function linkVfioDev(v: Vfs, f: PciFunction, index: number, cdev: boolean): void {
+  const dir = `${devicePath(f)}/vfio-dev/vfio${index}`;
+  v.mkdir(dir);
+  if (cdev) v.file(`${dir}/dev`, `${VFIO_DEV_MAJOR}:${index}\n`);
+  v.symlink(`class/vfio-dev/vfio${index}`, relativeTarget(`class/vfio-dev/vfio${index}`, dir));
+}
+
+/** vfio device unregistration: its `vfio-dev` entries go. */
+export function unlinkVfioDev(v: Vfs, f: PciFunction, index: number): void {
+  v.remove(`${devicePath(f)}/vfio-dev`);
+  v.remove(`class/vfio-dev/vfio${index}`);
+}

@@ -128,6 +128,8 @@ test('vfioState: groups, containers, devices with open count, reset state, dev_s
       containerUsers: 2,
       statusFlags: 3,
       devices: [PPB, '0000:02:01.1'],
+      iommufd: null,
+      cdevOpenCount: 0,
     },
   ]);
   assert.deepEqual(s.containers, [{ id: 1, iommu: 'TYPE1v2', groups: [3], fds: [o.container] }]);

@@ -11,7 +11,7 @@
 import { isDmaNeutralDriver, isVfioDriver } from '../../pci/drivers.ts';
 import type { PciFunction } from '../../pci/topology.ts';
 import { fail } from '../rules.ts';
-import { relinkDriver } from '../sysfs.ts';
+import { linkVfioDev, relinkDriver, unlinkVfioDev } from '../sysfs.ts';
 import { detachGroup } from './container.ts';
 import { devSetKey, joinDevSet, leaveDevSet } from './dev-set.ts';
 import type { KernelCtx, VfioDevice, VfioGroup } from './model.ts';
@@ -36,7 +36,17 @@ function registerVfio(ctx: KernelCtx, fn: PciFunction, syscall: string): VfioDev
   const devSet = ctx.era === '2013' ? null : joinDevSet(ctx, devSetKey(ctx, fn));
   let group = ctx.groups.get(id);
   if (!group) {
-    group = { id, devices: [], gone: false, file: null, container: null, containerUsers: 0 };
+    group = {
+      id,
+      devices: [],
+      gone: false,
+      file: null,
+      container: null,
+      containerUsers: 0,
+      iommufd: null,
+      cdevOpenCount: 0,
+      externalUsers: 0,
+    };
     ctx.groups.set(id, group);
   }
   const dev: VfioDevice = {
@@ -50,12 +60,26 @@ function registerVfio(ctx: KernelCtx, fn: PciFunction, syscall: string): VfioDev
     needsReset: false,
     memoryLockHeld: false,
     vmaLockHeld: false,
+    index: freeDeviceIndex(ctx),
+    cdevFiles: 0,
+    cdevOpened: false,
+    bound: null,
   };
   group.devices.push(dev);
   devSet?.members.push(dev);
   ctx.devices.set(fn.name, dev);
+  // 6.1 gave vfio_device a struct device (vfio-dev/vfioN); 6.6+ gives it a char device too.
+  if (ctx.era !== '2013') linkVfioDev(ctx.vfs, fn, dev.index, ctx.era === '6.6+');
   idle(ctx, dev);
   return dev;
+}
+
+/** `ida_alloc` of `vfio.device_ida`: the lowest index no registered vfio device uses. */
+function freeDeviceIndex(ctx: KernelCtx): number {
+  const used = new Set([...ctx.devices.values()].map((d) => d.index));
+  let i = 0;
+  while (used.has(i)) i++;
+  return i;
 }
 
 /** vfio-pci remove once no device fd is left: the dev_set and group lose it; an empty group's node goes. */
@@ -64,6 +88,7 @@ function unregisterVfio(ctx: KernelCtx, dev: VfioDevice): void {
   const g: VfioGroup = dev.group;
   g.devices = g.devices.filter((d) => d !== dev);
   ctx.devices.delete(dev.bdf);
+  if (ctx.era !== '2013') unlinkVfioDev(ctx.vfs, dev.fn, dev.index);
   if (g.devices.length === 0) {
     // vfio_device_remove_group: revoke the IOMMU group; an open group file keeps a dead group.
     detachGroup(g);
@@ -81,7 +106,7 @@ export function probeDriver(ctx: KernelCtx, fn: PciFunction, driver: string, sys
   } else if (!isDmaNeutralDriver(driver)) {
     const id = ctx.host.groups.groupOf(fn);
     if (id !== null && vfioOwnsDma(ctx, id))
-      fail('bind.dma-owned', syscall, `${fn.name}: group ${id} is attached to a VFIO container`);
+      fail('bind.dma-owned', syscall, `${fn.name}: group ${id} is owned by a VFIO container or iommufd`);
     if (id !== null && ctx.era === '2013' && ctx.groups.get(id)?.container)
       ctx.log.print(
         'err',
@@ -124,10 +149,10 @@ export function unbindDriver(ctx: KernelCtx, name: string, driver: string, sysca
     fail('unbind.not-bound', syscall, `${name} is not bound to ${driver}`);
   const dev = ctx.devices.get(name);
   if (dev) {
-    if (dev.openCount > 0) {
+    if (dev.openCount > 0 || dev.cdevFiles > 0) {
       // vfio_pci_core_request with no request eventfd registered, as the kernel prints it.
       ctx.log.print('warn', name, 'No device request channel registered, blocked until released by user');
-      fail('D1', syscall, `${name}: ${dev.openCount} device fd(s) open`);
+      fail('D1', syscall, `${name}: ${dev.openCount} open(s), ${dev.cdevFiles} cdev file(s)`);
     }
     unregisterVfio(ctx, dev);
   }

@@ -8,8 +8,11 @@
 import type { IoctlArg } from '../../kernel/syscalls.ts';
 import { VFIO } from '../../uapi/ioctl.ts';
 import {
+  BIND_IOMMUFD_MINSZ,
+  type BindIommufd,
   DEVICE_INFO_MINSZ,
   DEVICE_INFO_SIZE,
+  decodeBindIommufd,
   encodeDeviceInfo,
   VFIO_DEVICE_FLAGS,
   VFIO_PCI_NUM_IRQS,
@@ -23,7 +26,7 @@ import { hotReset2013 } from './hot-reset-2013.ts';
 import { hotResetInfo } from './hot-reset-info.ts';
 import type { KernelCtx, VfioDevice } from './model.ts';
 import { wake } from './power.ts';
-import { u32, userIn, userOut } from './user-mem.ts';
+import { decodeIn, u32, userIn, userOut } from './user-mem.ts';
 
 /** `offsetofend(struct vfio_iommu_type1_info, cap_offset)`: 6.1's threshold for the longer copy. */
 const CAPSZ_6_1 = 20;
@@ -70,6 +73,16 @@ function reset(ctx: KernelCtx, dev: VfioDevice, syscall: string): number {
   return 0;
 }
 
+/** K3's first checks, shared by cdev and group-obtained device fds: copy 16 bytes, then argsz/flags/fd. */
+export function bindArgs(arg: IoctlArg | undefined, syscall: string): { buf: Uint8Array; bind: BindIommufd } {
+  const buf = userIn(arg, BIND_IOMMUFD_MINSZ, syscall);
+  const bind = decodeIn(syscall, () => decodeBindIommufd(buf));
+  if (bind.argsz < BIND_IOMMUFD_MINSZ || bind.flags !== 0 || bind.iommufd < 0)
+    fail('K3.args', syscall, `argsz ${bind.argsz}, flags ${bind.flags}, iommufd ${bind.iommufd}`);
+  return { buf, bind };
+}
+
+/** A device fd obtained from a group. [6.6+] BIND_IOMMUFD reaches the bind code, which refuses it (K3). */
 export function deviceIoctl(
   ctx: KernelCtx,
   file: DeviceFile,
@@ -77,7 +90,21 @@ export function deviceIoctl(
   arg: IoctlArg | undefined,
   syscall: string,
 ): number {
-  const dev = file.device;
+  if (ctx.era === '6.6+' && request === VFIO.DEVICE_BIND_IOMMUFD) {
+    bindArgs(arg, syscall);
+    return fail('K3.group-fd', syscall, file.device.bdf);
+  }
+  return vfioPciIoctl(ctx, file.device, request, arg, syscall);
+}
+
+/** `vfio_pci_core_ioctl`: what a device fd with access does, however it was opened. */
+export function vfioPciIoctl(
+  ctx: KernelCtx,
+  dev: VfioDevice,
+  request: number,
+  arg: IoctlArg | undefined,
+  syscall: string,
+): number {
   switch (request) {
     case VFIO.DEVICE_GET_INFO:
       return getInfo(ctx, dev, arg, syscall);

@@ -1,13 +1,14 @@
 /**
  * Open files and the fd table. A file is reference counted like a `struct file`: the fd table
- * holds one reference, and in 6.1 every device file holds one on its group file (G6), so a
- * file's release runs when the last reference goes. New kinds (6.6+ `iommufd` and device
- * `cdev` files, the KVM VM and KVM-VFIO device) are added to the `OpenFile` union and get a
- * `FileOps` entry in `kernel.ts`.
+ * holds one reference, and in 6.1 every device file holds one on its group file (G6), a bound
+ * device or compat group holds one on its iommufd file, and 5.19+ KVM holds one on every VFIO
+ * file registered with it (E4); a file's release runs when the last reference goes. Each kind
+ * gets an entry in `kernel.ts`'s `FILE_OPS`.
  * @module
  */
 
-import type { Container, VfioDevice, VfioGroup } from './model.ts';
+import type { KvmVfio, KvmVm } from '../kvm/model.ts';
+import type { Container, IommufdCtx, VfioDevice, VfioGroup } from './model.ts';
 
 interface FileBase {
   /** References: fd-table entries plus kernel-internal holds. */
@@ -36,7 +37,49 @@ export interface NullFile extends FileBase {
   kind: 'null';
 }
 
-export type OpenFile = ContainerFile | GroupFile | DeviceFile | NullFile;
+/** [6.6+] `/dev/iommu` (`iommufd_fops`). */
+export interface IommufdFile extends FileBase {
+  kind: 'iommufd';
+  ctx: IommufdCtx;
+}
+
+/** [6.6+] `/dev/vfio/devices/vfioN`: a device file without `df->group` (K1–K6). */
+export interface CdevFile extends FileBase {
+  kind: 'cdev';
+  device: VfioDevice;
+  /** `df->access_granted`: set by a successful BIND_IOMMUFD (K2, K3). */
+  access: boolean;
+  /** `df->iommufd`: the iommufd file the bind took a reference on. */
+  iommufd: IommufdFile | null;
+}
+
+/** `/dev/kvm`. */
+export interface KvmFile extends FileBase {
+  kind: 'kvm';
+}
+
+/** A VM fd from KVM_CREATE_VM. */
+export interface KvmVmFile extends FileBase {
+  kind: 'kvm-vm';
+  vm: KvmVm;
+}
+
+/** A KVM device fd from KVM_CREATE_DEVICE (only `KVM_DEV_TYPE_VFIO` is modelled). */
+export interface KvmDeviceFile extends FileBase {
+  kind: 'kvm-device';
+  vfio: KvmVfio;
+}
+
+export type OpenFile =
+  | ContainerFile
+  | GroupFile
+  | DeviceFile
+  | NullFile
+  | IommufdFile
+  | CdevFile
+  | KvmFile
+  | KvmVmFile
+  | KvmDeviceFile;
 export type FileKind = OpenFile['kind'];
 
 /** The lowest free descriptor is reused, from 3 up (0–2 are stdio), as Linux does. */

@@ -2,9 +2,10 @@
  * `/dev/vfio/<N>` (G1–G8): opening the node, the group ioctls, and what closing the last
  * reference does. Read from drivers/vfio/group.c (`vfio_group_fops_open`,
  * `vfio_group_ioctl_get_status`, `vfio_group_ioctl_set_container`,
- * `vfio_group_ioctl_unset_container`, `vfio_group_ioctl_get_device_fd`, `vfio_group_fops_release`),
- * container.c (`vfio_container_attach_group`, `vfio_group_use_container`); [2013] per the spec's
- * reading of 3.13 `vfio.c`.
+ * `vfio_group_ioctl_unset_container`, `vfio_group_ioctl_get_device_fd`, `vfio_df_group_open`,
+ * `vfio_group_fops_release`), container.c (`vfio_container_attach_group`,
+ * `vfio_group_use_container`); [2013] per the spec's reading of 3.13 `vfio.c`. [6.6+] an iommufd
+ * can stand in for the container (K7): DMA ownership is then claimed per device at GET_DEVICE_FD.
  * @module
  */
 
@@ -14,9 +15,11 @@ import { encodeGroupStatus, GROUP_STATUS_SIZE, VFIO_GROUP_FLAGS } from '../../ua
 import { fail } from '../rules.ts';
 import { attachGroup, detachGroup } from './container.ts';
 import type { DeviceFile, GroupFile } from './fds.ts';
-import { openDevice } from './lifecycle.ts';
+import { compatIoasCreate, putIommufd } from './iommufd.ts';
+import { attachPt } from './iommufd-device.ts';
+import { closeDevice, openDevice } from './lifecycle.ts';
 import { findDevice } from './match.ts';
-import type { KernelCtx, VfioGroup } from './model.ts';
+import type { KernelCtx, VfioDevice, VfioGroup } from './model.ts';
 import { u32, userIn, userInt, userOut, userString } from './user-mem.ts';
 import { dmaUsers, isViable } from './viability.ts';
 
@@ -24,6 +27,8 @@ import { dmaUsers, isViable } from './viability.ts';
 export function openGroup(ctx: KernelCtx, id: number, syscall: string): GroupFile {
   const group = ctx.groups.get(id);
   if (!group) return fail('G1', syscall, `/dev/vfio/${id}`);
+  // [6.6+] G2: a device of the group bound through its cdev blocks the group (checked first).
+  if (group.cdevOpenCount > 0) fail('G2.cdev', syscall, `/dev/vfio/${id}`);
   if (group.file) fail('G2', syscall, `/dev/vfio/${id}`);
   // [2013]: a group still attached to a container (device fds of an earlier open) cannot be reopened.
   if (ctx.era === '2013' && group.container) fail('G2.2013', syscall, `/dev/vfio/${id}`);
@@ -34,7 +39,8 @@ export function openGroup(ctx: KernelCtx, id: number, syscall: string): GroupFil
 
 /** G3: VIABLE / CONTAINER_SET as each era computes them. */
 export function statusFlags(ctx: KernelCtx, g: VfioGroup): number {
-  const set = g.container !== null;
+  const set = g.container !== null || g.iommufd !== null; // vfio_group_has_iommu
+
   if (ctx.era === '2013')
     return (isViable(ctx, g) ? VFIO_GROUP_FLAGS.VIABLE : 0) | (set ? VFIO_GROUP_FLAGS.CONTAINER_SET : 0);
   if (set) return VFIO_GROUP_FLAGS.VIABLE | VFIO_GROUP_FLAGS.CONTAINER_SET;
@@ -63,8 +69,15 @@ function setContainer(ctx: KernelCtx, g: VfioGroup, arg: IoctlArg | undefined, s
   }
   const f = ctx.fds.get(fd);
   if (!f) return fail('G4.fd', syscall, `fd ${fd}`);
-  if (g.container) fail('G4.has-container', syscall);
+  if (g.container || g.iommufd) fail('G4.has-container', syscall);
   if (g.gone) fail('G4.gone', syscall);
+  if (f.kind === 'iommufd' && ctx.era === '6.6+') {
+    // K7: no DMA ownership claim here; GET_DEVICE_FD claims it per device (so STATUS says viable).
+    compatIoasCreate(f.ctx);
+    g.iommufd = f;
+    f.refs++;
+    return 0;
+  }
   if (f.kind !== 'container')
     return fail(
       ctx.era === '6.1' ? 'G4.not-container' : 'G4.not-container-6.6',
@@ -82,9 +95,19 @@ function setContainer(ctx: KernelCtx, g: VfioGroup, arg: IoctlArg | undefined, s
 }
 
 function unsetContainer(g: VfioGroup, syscall: string): number {
-  if (!g.container) fail('G5.no-container', syscall);
-  if (g.containerUsers !== 1) fail('G5.busy', syscall, `${g.containerUsers - 1} device fd(s) open`);
-  detachGroup(g);
+  if (!g.container && !g.iommufd) fail('G5.no-container', syscall);
+  if (g.container) {
+    if (g.containerUsers !== 1) {
+      // [2013] E2: the KVM-VFIO device's external user is a container user too.
+      const devices = g.containerUsers - 1 - g.externalUsers;
+      if (devices === 0) fail('E2', syscall, `${g.externalUsers} external user(s)`);
+      fail('G5.busy', syscall, `${devices} device fd(s) open`);
+    }
+    detachGroup(g);
+  }
+  // K7: an iommufd is let go even with device fds open (they stay bound to it).
+  if (g.iommufd) putIommufd(g.iommufd);
+  g.iommufd = null;
   return 0;
 }
 
@@ -92,7 +115,7 @@ function unsetContainer(g: VfioGroup, syscall: string): number {
 function getDeviceFd(ctx: KernelCtx, file: GroupFile, arg: IoctlArg | undefined, syscall: string): number {
   const g = file.group;
   const name = userString(arg, syscall);
-  const hasIommu = g.container !== null && g.container.iommu !== null;
+  const hasIommu = (g.container !== null && g.container.iommu !== null) || g.iommufd !== null;
   if (ctx.era === '2013') {
     // [2013] checks the container and viability before looking the name up.
     if (!hasIommu) fail('G7.no-container', syscall);
@@ -100,8 +123,9 @@ function getDeviceFd(ctx: KernelCtx, file: GroupFile, arg: IoctlArg | undefined,
   }
   const dev = findDevice(ctx, g, name, syscall);
   if (!hasIommu) fail('G7.no-container', syscall);
-  openDevice(ctx, dev, syscall);
-  g.containerUsers++;
+  openDevice(ctx, dev, syscall, g.iommufd);
+  if (g.iommufd && dev.openCount === 1) compatAttach(ctx, dev, g.iommufd.ctx.vfioIoas, syscall);
+  if (g.container) g.containerUsers++;
   const df: DeviceFile = { kind: 'device', refs: 0, device: dev, groupFile: null };
   if (ctx.era !== '2013') {
     df.groupFile = file; // G6: the device file pins the group file
@@ -132,6 +156,17 @@ export function groupIoctl(
   }
 }
 
+/** K7: `vfio_iommufd_compat_attach_ioas` after the first open; a failure closes the device again. */
+function compatAttach(ctx: KernelCtx, dev: VfioDevice, ioas: number | null, syscall: string): void {
+  try {
+    if (ioas === null) fail('K7.no-compat-ioas', syscall, dev.bdf);
+    attachPt(dev, ioas, syscall);
+  } catch (e) {
+    closeDevice(ctx, dev);
+    throw e;
+  }
+}
+
 /** A container user goes away ([2013] `vfio_group_try_dissolve_container`): the last one detaches. */
 export function dropContainerUser(g: VfioGroup): void {
   if (!g.container) return;
@@ -149,4 +184,6 @@ export function releaseGroupFile(ctx: KernelCtx, file: GroupFile): void {
   if (g.file === file) g.file = null;
   if (ctx.era === '2013') dropContainerUser(g);
   else detachGroup(g);
+  if (g.iommufd) putIommufd(g.iommufd);
+  g.iommufd = null;
 }

@@ -22,7 +22,7 @@ export function hotReset2013(
 ): number {
   const fds = hotResetPrologue(ctx, dev, arg, syscall);
   const ids = new Set<number>();
-  for (const fd of fds) {
+  for (const fd of fds ?? []) {
     const f = ctx.fds.get(fd);
     if (!f) return fail('H5.fd', syscall, `fd ${fd}`);
     if (f.kind !== 'group') return fail('E1.not-group', syscall, `fd ${fd} is ${f.kind}`);

@@ -8,13 +8,32 @@
 
 import { fail } from '../rules.ts';
 import { tryDevSetReset } from './dev-set.ts';
+import type { IommufdFile } from './fds.ts';
+import { bindDevice, unbindDevice } from './iommufd-device.ts';
 import type { KernelCtx, VfioDevice } from './model.ts';
 import { idle, wake } from './power.ts';
 
-/** `vfio_device_open`: counts the open; the first one runs the driver's open_device (O1, O2). */
-export function openDevice(ctx: KernelCtx, dev: VfioDevice, syscall: string): void {
+/**
+ * `vfio_df_open`: counts the open; the first one binds the device to `iommufd` when the open comes
+ * from a cdev bind (K3) or a group with an iommufd (K7) — before the driver's open_device — and
+ * then runs open_device (O1, O2).
+ */
+export function openDevice(
+  ctx: KernelCtx,
+  dev: VfioDevice,
+  syscall: string,
+  iommufd: IommufdFile | null = null,
+): void {
   dev.openCount++;
   if (dev.openCount > 1) return; // O2: later opens neither reset nor recompute reset_works
+  if (iommufd) {
+    try {
+      bindDevice(ctx, dev, iommufd, syscall);
+    } catch (e) {
+      dev.openCount--;
+      throw e;
+    }
+  }
   if (ctx.era === '2013') {
     // [2013]: reset_works = (pci_reset_function() == 0), blocking lock.
     dev.resetWorks = ctx.pci.resetFunction(dev.bdf, 'block').errno === 0;
@@ -25,6 +44,7 @@ export function openDevice(ctx: KernelCtx, dev: VfioDevice, syscall: string): vo
   const r = ctx.pci.resetFunction(dev.bdf, 'try');
   if (r.errno === 'EAGAIN') {
     dev.openCount--;
+    unbindDevice(dev);
     idle(ctx, dev);
     fail('O1', syscall, dev.bdf);
   }
@@ -32,9 +52,15 @@ export function openDevice(ctx: KernelCtx, dev: VfioDevice, syscall: string): vo
   dev.opened = true;
 }
 
-/** `vfio_device_close`: the last close runs close_device (O3–O5) before the count drops. */
+/**
+ * `vfio_df_close`: the last close runs close_device (O3–O5) and then unbinds the device from its
+ * iommufd ctx (K6), before the count drops.
+ */
 export function closeDevice(ctx: KernelCtx, dev: VfioDevice): void {
-  if (dev.openCount === 1) lastClose(ctx, dev);
+  if (dev.openCount === 1) {
+    lastClose(ctx, dev);
+    unbindDevice(dev);
+  }
   dev.openCount--;
   idle(ctx, dev); // O3 ends with pm_runtime_put: an unused device with PM goes back to D3hot
 }

@@ -11,7 +11,7 @@ import type { SimHost } from '../host.ts';
 import type { KernelLog } from '../log.ts';
 import type { PciCore } from '../pci-core.ts';
 import type { Vfs } from '../vfs.ts';
-import type { FdTable, GroupFile } from './fds.ts';
+import type { FdTable, GroupFile, IommufdFile } from './fds.ts';
 
 /** IOMMU backends a container can be set to (type1 is the only backend on x86). */
 export type IommuType = 'TYPE1' | 'TYPE1v2';
@@ -36,8 +36,14 @@ export interface VfioGroup {
   /** The one open file (G2); in 6.1 it stays open while device fds pin it (G6). */
   file: GroupFile | null;
   container: Container | null;
-  /** 1 for the container attachment plus one per device fd (G5, [2013] E2). */
+  /** 1 for the container attachment plus one per device fd (G5) and, [2013], per external user (E2). */
   containerUsers: number;
+  /** [6.6+] `group->iommufd`: SET_CONTAINER was given an iommufd (K7, 6.2+ compat); holds a file reference. */
+  iommufd: IommufdFile | null;
+  /** [6.6+] `cdev_device_open_cnt`: devices of this group bound through their cdev (G2, K3). */
+  cdevOpenCount: number;
+  /** [2013] external users (the KVM-VFIO device) among `containerUsers` (E1, E2). */
+  externalUsers: number;
 }
 
 /** A function bound to vfio-pci (`vfio_pci_core_device`). */
@@ -58,6 +64,38 @@ export interface VfioDevice {
   /** Fault injection: another thread holds `memory_lock` / `vma_lock` (H8, D3). */
   memoryLockHeld: boolean;
   vmaLockHeld: boolean;
+  /** `device->index` (lowest free at bind): the N of `vfio-dev/vfioN` and `/dev/vfio/devices/vfioN`. */
+  readonly index: number;
+  /** Open cdev files: each holds a registration, so unbinding vfio-pci waits for them (D1). */
+  cdevFiles: number;
+  /** [6.6+] `device->cdev_opened` (K3, K6, H20). */
+  cdevOpened: boolean;
+  /** `vdev->iommufd_device`: bound to an iommufd ctx by a cdev bind (K3) or a compat group open (K7). */
+  bound: IommufdBinding | null;
+}
+
+/** A vfio device's `iommufd_device`: its object id in the ctx and its attachment (K5). */
+export interface IommufdBinding {
+  /** The iommufd file; the binding holds a reference on it (`iommufd_ctx_get` in `iommufd_device_bind`). */
+  readonly file: IommufdFile;
+  readonly devid: number;
+  /** The HWPT it is attached to, or null (blocking DMA). */
+  hwpt: number | null;
+}
+
+/** Objects of an iommufd ctx; ids come from one allocator, lowest free first, from 1. */
+export type IommufdObject =
+  | { readonly kind: 'ioas'; readonly id: number }
+  /** An automatic HWPT created by attaching to an IOAS; it goes away with its last device. */
+  | { readonly kind: 'hwpt'; readonly id: number; readonly ioas: number; devices: VfioDevice[] }
+  | { readonly kind: 'device'; readonly id: number; readonly device: VfioDevice };
+
+/** One open of `/dev/iommu` (`struct iommufd_ctx`). */
+export interface IommufdCtx {
+  readonly id: number;
+  readonly objects: Map<number, IommufdObject>;
+  /** `ictx->vfio_ioas`: the IOAS the group compat mode uses (K7). */
+  vfioIoas: number | null;
 }
 
 /** `struct vfio_device_set` (S1–S3): devices that share one reset domain and one lock. */
@@ -84,4 +122,5 @@ export interface KernelCtx {
   readonly devices: Map<string, VfioDevice>;
   readonly devSets: Map<string, DevSet>;
   nextContainerId: number;
+  nextIommufdId: number;
 }

@@ -20,6 +20,10 @@ export interface GroupView {
   /** GET_STATUS flags as the era computes them now. */
   statusFlags: number;
   devices: string[];
+  /** [6.6+] id of the iommufd ctx SET_CONTAINER was given (K7), or null. */
+  iommufd: number | null;
+  /** [6.6+] devices of the group bound through their cdev (G2). */
+  cdevOpenCount: number;
 }
 
 export interface ContainerView {
@@ -41,12 +45,17 @@ export interface DeviceView {
   memoryLockHeld: boolean;
   vmaLockHeld: boolean;
   fds: number[];
+  /** N of `vfio-dev/vfioN` and `/dev/vfio/devices/vfioN`. */
+  index: number;
+  cdevOpened: boolean;
+  /** The iommufd binding (ctx id, devid, attached HWPT), or null. */
+  iommufd: { ctx: number; devid: number; hwpt: number | null } | null;
 }
 
 export interface FdView {
   fd: number;
   kind: FileKind;
-  /** Container id, group id or device BDF; null for /dev/null. */
+  /** Container id, group id, device BDF or iommufd ctx id; null for /dev/null and KVM files. */
   target: number | string | null;
 }
 
@@ -82,6 +91,8 @@ export function vfioSnapshot(ctx: KernelCtx): VfioStateView {
         containerUsers: g.containerUsers,
         statusFlags: statusFlags(ctx, g),
         devices: g.devices.map((d) => d.bdf),
+        iommufd: g.iommufd?.ctx.id ?? null,
+        cdevOpenCount: g.cdevOpenCount,
       })),
     containers: [...containers]
       .sort((a, b) => a.id - b.id)
@@ -101,7 +112,12 @@ export function vfioSnapshot(ctx: KernelCtx): VfioStateView {
       power: ctx.pci.state(d.bdf).power,
       memoryLockHeld: d.memoryLockHeld,
       vmaLockHeld: d.vmaLockHeld,
-      fds: entries.filter(([, f]) => f.kind === 'device' && f.device === d).map(([fd]) => fd),
+      fds: entries
+        .filter(([, f]) => (f.kind === 'device' || f.kind === 'cdev') && f.device === d)
+        .map(([fd]) => fd),
+      index: d.index,
+      cdevOpened: d.cdevOpened,
+      iommufd: d.bound ? { ctx: d.bound.file.ctx.id, devid: d.bound.devid, hwpt: d.bound.hwpt } : null,
     })),
     devSets: [...ctx.devSets.values()].map((s) => ({ key: s.key, members: s.members.map((m) => m.bdf) })),
     fds,
@@ -111,6 +127,7 @@ export function vfioSnapshot(ctx: KernelCtx): VfioStateView {
 function fdTarget(f: OpenFile): number | string | null {
   if (f.kind === 'container') return f.container.id;
   if (f.kind === 'group') return f.group.id;
-  if (f.kind === 'device') return f.device.bdf;
+  if (f.kind === 'device' || f.kind === 'cdev') return f.device.bdf;
+  if (f.kind === 'iommufd') return f.ctx.id;
   return null;
 }

@@ -23,7 +23,13 @@ export function isViable(ctx: KernelCtx, group: VfioGroup): boolean {
   return dmaUsers(ctx, group.id).length === 0;
 }
 
-/** 6.1: VFIO owns the IOMMU group's DMA from SET_CONTAINER until the container is detached (G4). */
+/**
+ * 6.1: VFIO owns the IOMMU group's DMA from SET_CONTAINER until the container is detached (G4);
+ * [6.6+] an iommufd ctx owns it while a device of the group is bound to it (K3, K7).
+ */
 export function vfioOwnsDma(ctx: KernelCtx, groupId: number): boolean {
-  return ctx.era !== '2013' && ctx.groups.get(groupId)?.container != null;
+  if (ctx.era === '2013') return false;
+  if (ctx.groups.get(groupId)?.container != null) return true;
+  for (const d of ctx.devices.values()) if (d.bound && d.group.id === groupId) return true;
+  return false;
 }
