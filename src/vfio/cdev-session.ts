@@ -35,11 +35,16 @@ export interface CdevSessionOptions {
 
 const DEFAULTS: CdevSessionOptions = { bindMissing: true, busyRetries: 3 };
 
-/** `bus/pci/devices/<bdf>/vfio-dev/vfioN` → `vfioN`, or null when the device has no cdev. */
+/**
+ * `bus/pci/devices/<bdf>/vfio-dev/vfioN` → `vfioN`, or null when the device has no cdev. Linux 6.1
+ * already has the `vfio-dev/vfioN` struct device, but only a kernel with the cdev (6.6+,
+ * CONFIG_VFIO_DEVICE_CDEV) gives it a `dev` attribute (the node's major:minor).
+ */
 export function cdevNameOf(host: KernelHost, bdf: string): string | null {
   const dir = `bus/pci/devices/${bdf}/vfio-dev`;
   if (host.sysfs.kind(dir) === null) return null;
-  return host.sysfs.list(dir).find((n) => /^vfio\d+$/.test(n)) ?? null;
+  const name = host.sysfs.list(dir).find((n) => /^vfio\d+$/.test(n));
+  return name !== undefined && host.sysfs.kind(`${dir}/${name}/dev`) === 'file' ? name : null;
 }
 
 /** Whether the host offers the cdev interface (`/dev/vfio/devices`, seen as vfio-dev in sysfs). */
