@@ -6,7 +6,7 @@
  *
  * - a handle (`fd`, `device`, `group`, `container`, `close`, `fds` …) must be defined with `as:`
  *   by an earlier step; defining one again rebinds it (allowed);
- * - `open-group`, `bind.device`, `unbind` and `get-device.device` must be PCI addresses;
+ * - `open-group`, `open-cdev`, `bind.device`, `unbind` and `get-device.device` must be PCI addresses;
  * - `topology`, when given, must name a file, relative to the scenario file.
  * @module
  */
@@ -65,12 +65,20 @@ const FD_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'device-info': ['device'],
   'hot-reset-info': ['device'],
   'hot-reset': ['device', 'fds'],
+  'bind-iommufd': ['device', 'iommufd'],
+  'ioas-alloc': ['iommufd'],
+  'attach-pt': ['device', 'pt'],
+  'detach-pt': ['device'],
+  'kvm-create-vm': [''],
+  'kvm-create-device': ['vm'],
+  'kvm-file': ['device', 'file'],
   ioctl: ['fd'],
 };
 
 /** Where each verb names a PCI address. */
 const BDF_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'open-group': [''],
+  'open-cdev': [''],
   unbind: [''],
   bind: ['device'],
   'get-device': ['device'],
@@ -164,6 +172,7 @@ export const SCENARIO_FORMAT: YamlFileFormat = {
   knownFields: scenarioFields,
   examples: {
     'open-group': '"0000:02:01.0"',
+    'open-cdev': '"0000:02:01.0"',
     unbind: '"0000:02:01.0"',
     device: '"0000:02:01.0"',
     era: '"6.1"',
@@ -178,6 +187,11 @@ export const SCENARIO_FORMAT: YamlFileFormat = {
     device: HANDLE,
     fd: HANDLE,
     fds: HANDLE,
+    iommufd: HANDLE,
+    pt: 'an IOAS handle (defined with ioas-alloc as:) or an object id',
+    vm: HANDLE,
+    file: HANDLE,
+    'kvm-create-vm': HANDLE,
     expect: EXPECT,
     request: 'an ioctl name (VFIO_GET_API_VERSION) or number',
     checks: 'a scenario number or a rule id',
@@ -265,12 +279,16 @@ function checkSteps(scenario: Scenario, located: LocatedDocument): FileIssue[] {
   return issues;
 }
 
-/** The handles a step defines (`as:` on the step, or inside `get-device`), with where. */
+/** The handles a step defines (`as:` on the step, or inside `get-device`, `ioas-alloc`, `kvm-create-device`), with where. */
 function definitions(step: Step, i: number): { name: string; path: FilePath }[] {
   const out: { name: string; path: FilePath }[] = [];
   if ('as' in step && typeof step.as === 'string') out.push({ name: step.as, path: ['steps', i, 'as'] });
   if ('get-device' in step && step['get-device'].as !== undefined)
     out.push({ name: step['get-device'].as, path: ['steps', i, 'get-device', 'as'] });
+  if ('ioas-alloc' in step && step['ioas-alloc'].as !== undefined)
+    out.push({ name: step['ioas-alloc'].as, path: ['steps', i, 'ioas-alloc', 'as'] });
+  if ('kvm-create-device' in step && step['kvm-create-device'].as !== undefined)
+    out.push({ name: step['kvm-create-device'].as, path: ['steps', i, 'kvm-create-device', 'as'] });
   return out;
 }
 

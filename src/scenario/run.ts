@@ -10,17 +10,27 @@ import { KernelError, type KernelHost } from '../kernel/syscalls.ts';
 import { SysfsError } from '../kernel/sysfs.ts';
 import { formatBdf, fromDevfn, parseBdf } from '../pci/bdf.ts';
 import { isErrnoName } from '../uapi/errno.ts';
-import { VFIO } from '../uapi/ioctl.ts';
+import { IOMMUFD, KVM, VFIO } from '../uapi/ioctl.ts';
 import {
   DEVICE_INFO_SIZE,
+  decodeAttachPt,
+  decodeBindIommufd,
   decodeDeviceInfo,
   decodeGroupStatus,
   decodeHotResetInfo,
+  decodeIoasAlloc,
+  decodeKvmCreateDevice,
+  encodeAttachPt,
+  encodeBindIommufd,
   encodeCString,
+  encodeDetachPt,
   encodeDeviceInfo,
   encodeGroupStatus,
   encodeHotReset,
   encodeHotResetInfo,
+  encodeIoasAlloc,
+  encodeKvmCreateDevice,
+  encodeKvmDeviceAttr,
   GROUP_STATUS_SIZE,
   HOT_RESET_HEADER_SIZE,
 } from '../uapi/vfio-structs.ts';
@@ -212,6 +222,57 @@ function perform(
     });
     return sys.ioctl(fd(s.device), VFIO.DEVICE_PCI_HOT_RESET, buf);
   }
+  if ('open-cdev' in step) {
+    const bdf = formatBdf(parseBdf(step['open-cdev']));
+    const dir = `bus/pci/devices/${bdf}/vfio-dev`;
+    const name = sysfs.kind(dir) === null ? undefined : sysfs.list(dir).find((n) => /^vfio\d+$/.test(n));
+    if (name === undefined)
+      throw new KernelError('ENOENT', `open cdev of ${bdf}`, 'no vfio-dev entry in sysfs');
+    return keep(step.as, sys.open(`/dev/vfio/devices/${name}`));
+  }
+  if ('bind-iommufd' in step) {
+    const s = step['bind-iommufd'];
+    const buf = encodeBindIommufd({
+      argsz: s.argsz ?? 16,
+      flags: s.flags ?? 0,
+      iommufd: fd(s.iommufd),
+      outDevid: 0,
+    });
+    sys.ioctl(fd(s.device), VFIO.DEVICE_BIND_IOMMUFD, buf);
+    return decodeBindIommufd(buf).outDevid;
+  }
+  if ('ioas-alloc' in step) {
+    const s = step['ioas-alloc'];
+    const buf = encodeIoasAlloc({ size: 12, flags: 0, outIoasId: 0 });
+    sys.ioctl(fd(s.iommufd), IOMMUFD.IOAS_ALLOC, buf);
+    return keep(s.as, decodeIoasAlloc(buf).outIoasId);
+  }
+  if ('attach-pt' in step) {
+    const s = step['attach-pt'];
+    const buf = encodeAttachPt({ argsz: 12, flags: 0, ptId: fd(s.pt) });
+    sys.ioctl(fd(s.device), VFIO.DEVICE_ATTACH_IOMMUFD_PT, buf);
+    return decodeAttachPt(buf).ptId;
+  }
+  if ('detach-pt' in step)
+    return sys.ioctl(
+      fd(step['detach-pt'].device),
+      VFIO.DEVICE_DETACH_IOMMUFD_PT,
+      encodeDetachPt({ argsz: 8, flags: 0 }),
+    );
+  if ('kvm-create-vm' in step) return keep(step.as, sys.ioctl(fd(step['kvm-create-vm']), KVM.CREATE_VM, 0));
+  if ('kvm-create-device' in step) {
+    const s = step['kvm-create-device'];
+    const buf = encodeKvmCreateDevice({ type: s.type ?? KVM.DEV_TYPE_VFIO, fd: 0, flags: 0 });
+    sys.ioctl(fd(s.vm), KVM.CREATE_DEVICE, buf);
+    return keep(s.as, decodeKvmCreateDevice(buf).fd);
+  }
+  if ('kvm-file' in step) {
+    const s = step['kvm-file'];
+    const attr = s.attr ?? KVM_FILE_OPS[s.op];
+    // `addr` carries the fd itself (see KvmDeviceAttr): the kernel reads an int32 there.
+    const buf = encodeKvmDeviceAttr({ flags: 0, group: KVM.DEV_VFIO_FILE, attr, addr: fd(s.file) });
+    return sys.ioctl(fd(s.device), KVM.SET_DEVICE_ATTR, buf);
+  }
   if ('ioctl' in step) {
     const s = step.ioctl;
     const request = typeof s.request === 'number' ? s.request : requestByName(s.request);
@@ -256,6 +317,12 @@ function sysfsCall<T>(path: string, f: () => T): T {
     throw e;
   }
 }
+
+const KVM_FILE_OPS = {
+  add: KVM.DEV_VFIO_FILE_ADD,
+  del: KVM.DEV_VFIO_FILE_DEL,
+  spapr: KVM.DEV_VFIO_GROUP_SET_SPAPR_TCE,
+} as const;
 
 function requestByName(name: string): number {
   const short = name.replace(/^VFIO_/, '');

@@ -76,6 +76,36 @@ export const StepSchema = z.union([
       })
       .strict(),
   }),
+  /** [6.6+] Opens /dev/vfio/devices/vfioN of this device, N resolved through sysfs `vfio-dev/`. */
+  step({ 'open-cdev': Bdf, as: Handle.optional() }),
+  /** VFIO_DEVICE_BIND_IOMMUFD on a device fd; the value is the devid written back. */
+  step({
+    'bind-iommufd': z
+      .object({ device: FdRef, iommufd: FdRef, argsz: U32.optional(), flags: U32.optional() })
+      .strict(),
+  }),
+  /** IOMMU_IOAS_ALLOC; the value is the IOAS id, kept under `as` for `attach-pt`. */
+  step({ 'ioas-alloc': z.object({ iommufd: FdRef, as: Handle.optional() }).strict() }),
+  /** VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS/HWPT id (a handle from ioas-alloc, or a number); the value is the id written back. */
+  step({ 'attach-pt': z.object({ device: FdRef, pt: FdRef }).strict() }),
+  step({ 'detach-pt': z.object({ device: FdRef }).strict() }),
+  /** KVM_CREATE_VM on a /dev/kvm fd; the value is the VM fd. */
+  step({ 'kvm-create-vm': FdRef, as: Handle.optional() }),
+  /** KVM_CREATE_DEVICE (type default 4, KVM_DEV_TYPE_VFIO); the value is the device fd written back. */
+  step({
+    'kvm-create-device': z.object({ vm: FdRef, type: U32.optional(), as: Handle.optional() }).strict(),
+  }),
+  /** KVM_SET_DEVICE_ATTR group KVM_DEV_VFIO_FILE on the KVM-VFIO device; `attr` overrides op's number. */
+  step({
+    'kvm-file': z
+      .object({
+        device: FdRef,
+        op: z.enum(['add', 'del', 'spapr']),
+        file: FdRef,
+        attr: U32.optional(),
+      })
+      .strict(),
+  }),
   /** Any ioctl by name (VFIO_GET_API_VERSION …) or number, with an integer argument or none. */
   step({
     ioctl: z
