@@ -16,7 +16,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeSysfsDump } from '../host/dump.ts';
@@ -74,7 +74,7 @@ function run(job: Job, results: GuestResults, save: () => void): void {
   t = performance.now();
   try {
     // Written on the guest's tmpfs and sent as one tar: file by file over 9p took 3–30 s.
-    const tmp = mkdtempSync('/tmp/rig-dump-');
+    const tmp = mkdtempSync(join(tmpdir(), 'rig-dump-'));
     const d = writeSysfsDump(new DirSysfsReader('/sys'), join(tmp, 'sysfs'));
     const tar = spawnSync('tar', ['-C', tmp, '-cf', join(job.out, 'sysfs.tar'), 'sysfs'], {
       encoding: 'utf8',
