@@ -56,3 +56,11 @@ export function applyMutation(src: string, m: TextMutation): string {
     }
   }
 }
+
+/** YAML-looking noise: YAML's punctuation, a few letters and the format's own keywords. */
+export function yamlishText(keywords: readonly string[]) {
+  return fc.string({
+    unit: fc.constantFrom(...'abc:01. -\n\t"\'{}[],#&*!|>?%@`xyz\\'.split(''), ...keywords),
+    maxLength: 120,
+  });
+}
