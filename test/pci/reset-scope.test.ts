@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Era } from '../../src/pci/era.ts';
-import type { SlotDriver } from '../../src/pci/model.ts';
 import {
   busResetBlocker,
   busScope,
@@ -16,54 +15,11 @@ import {
 } from '../../src/pci/reset-scope.ts';
 import { Topology } from '../../src/pci/topology.ts';
 import { generateHost } from '../../src/topology/generate.ts';
-import {
-  conventional,
-  downstreamPort,
-  endpoint,
-  hostBridge,
-  pciBridge,
-  pcieToPciBridge,
-  rootPort,
-  slot,
-  topo,
-  upstreamPort,
-} from '../helpers/builders.ts';
+import { conventional, endpoint, hostBridge, pciBridge, rootPort, slot, topo } from '../helpers/builders.ts';
+import { rigPPB, rigRP, rigSW } from '../helpers/rig-twins.ts';
 
 const fn = (t: Topology, bdf: string) => t.get(`0000:${bdf}`)!;
 const names = (fs: readonly { name: string }[]) => fs.map((f) => f.name.slice(5));
-
-function rigRP(driver: SlotDriver = 'acpiphp') {
-  return topo(
-    [hostBridge(), rootPort('00:02.0', 1), endpoint('01:00.0', { pm: { noSoftReset: false } })],
-    [slot(1, '2', driver)],
-  );
-}
-
-function rigPPB() {
-  return topo(
-    [
-      hostBridge(),
-      rootPort('00:03.0', 1, { bridge: { secondary: 1, subordinate: 2 } }),
-      pcieToPciBridge('01:00.0', 2),
-      conventional('02:01.0', { multifunctionBit: true }),
-      conventional('02:01.1'),
-    ],
-    [slot(1, '3', 'acpiphp'), slot(2, '3-1', 'acpiphp', 1)],
-  );
-}
-
-function rigSW() {
-  return topo(
-    [
-      hostBridge(),
-      rootPort('00:05.0', 1, { bridge: { secondary: 1, subordinate: 3 } }),
-      upstreamPort('01:00.0', 2, 3),
-      downstreamPort('02:00.0', 3),
-      endpoint('03:00.0', { pcieOver: { flr: true }, pm: { noSoftReset: true } }),
-    ],
-    [slot(3, '6', 'acpiphp')],
-  );
-}
 
 /**
  * A conventional bus 02 with three pnv_php slots (drivers with reset_slot): a two-function device at
