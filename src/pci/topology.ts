@@ -199,14 +199,13 @@ export class Topology {
       fns.set(name, f);
       bus.devices.push(f);
     }
-    for (const [k, d] of bridgeOf) {
+    for (const d of bridgeOf.values()) {
       const self = fns.get(formatBdf(d.bdf));
       if (!self) continue;
       const child = busFor(d.bdf.domain, d.bridge!.secondary);
       child.self = self;
       child.parent = self.bus;
       self.subordinate = child;
-      void k;
     }
 
     // Enumeration rules the kernel applies while scanning (pci_scan_slot / only_one_child).
