@@ -1,0 +1,99 @@
+/**
+ * What every command shares: the global options, where output goes, and the few lookups each
+ * command needs (the inventory of the chosen host, one function by BDF, a new output file).
+ * Commands live one per file in `commands/` and get this through `CommandContext`.
+ * @module
+ */
+
+import { writeFileSync } from 'node:fs';
+import type { Command } from '@commander-js/extra-typings';
+import { type Inventory, takeInventory } from '../host/inventory.ts';
+import { formatBdf, parseBdf } from '../pci/bdf.ts';
+import type { Era } from '../pci/era.ts';
+import type { SimKernel } from '../sim/kernel.ts';
+import { CommandError } from './errors.ts';
+import { type OpenedHost, openHost, parseHostSpec } from './host-spec.ts';
+
+export interface Globals {
+  host: string;
+  era: Era;
+  json: boolean;
+}
+
+/** Where a run writes; tests pass their own to capture output. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const processIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+let io: CliIo = processIo;
+export function setIo(next: CliIo): void {
+  io = next;
+}
+export const currentIo = (): CliIo => io;
+export const out = (s: string): void => io.stdout(s);
+export const err = (s: string): void => io.stderr(s);
+export const json = (doc: unknown): void => out(`${JSON.stringify(doc, null, 2)}\n`);
+
+/** What `program.ts` hands each command's `register`. */
+export interface CommandContext {
+  globals(): Globals;
+  /** True when the user gave --host (rather than its default). */
+  hostGiven(): boolean;
+  /** Wraps an action so its name and exit status reach `main`. */
+  act<A extends unknown[]>(name: string, f: (...a: A) => number): (...a: A) => void;
+}
+
+export type RegisterCommand = (p: Command, ctx: CommandContext) => void;
+
+export function openGlobalHost(g: Globals): OpenedHost {
+  return openHost(parseHostSpec(g.host), g.era);
+}
+
+export function inventoryOf(g: Globals, opened = openGlobalHost(g)): Inventory {
+  return takeInventory(opened.reader, {
+    era: g.era,
+    origin: opened.origin,
+    ...(opened.sim ? { name: opened.sim.host.name } : {}),
+  });
+}
+
+export function findFunction(inv: Inventory, bdfText: string) {
+  const bdf = formatBdf(parseBdf(bdfText));
+  const f = inv.functions.find((x) => x.bdf === bdf);
+  if (!f)
+    throw new CommandError(
+      'VFIO_RESET_E_NO_DEVICE',
+      `${bdf} is not on host ${inv.host} (${inv.origin}); 'vfio-reset scan' lists the functions`,
+    );
+  return f;
+}
+
+/** Writes a new file; an existing one is refused rather than overwritten (nothing is lost). */
+export function writeNewFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, { flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CommandError(
+      'VFIO_RESET_E_OUTPUT',
+      code === 'EEXIST'
+        ? `${path} already exists; choose another name or remove it`
+        : `cannot write ${path}: ${code ?? String(e)}`,
+    );
+  }
+}
+
+/** Commands that bind, unbind or reset run a real kernel only inside the rig. */
+export function requireSim(opened: OpenedHost, what: string): SimKernel {
+  if (opened.sim) return opened.sim;
+  throw new CommandError(
+    'VFIO_RESET_E_UNSUPPORTED',
+    `${what} binds, unbinds and resets devices, so on a real kernel it runs only inside the QEMU guest rig (npm run test:kernel); on ${opened.origin}, run it on a simulated copy: 'vfio-reset --host linux dump -o host.d' then '--host sim:host.d'`,
+  );
+}
