@@ -54,10 +54,15 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
   for (const bus of host.topology.rootBuses) v.mkdir(`devices/pci${formatBus(bus.domain, bus.number)}`);
   if (host.options.iommu) v.mkdir('kernel/iommu_groups');
 
+  // The PF of a VF: the last function with SR-IOV before it on its bus, in registration order.
+  const pfOnBus = new Map<PciFunction['bus'], PciFunction>();
   for (const st of host.allStates()) {
     const f = st.fn;
     const d = f.desc;
     const dir = devicePath(f);
+    if (d.sriov) pfOnBus.set(f.bus, f);
+    const pf = d.virtfn ? pfOnBus.get(f.bus) : undefined;
+    if (pf) link(`${dir}/physfn`, devicePath(pf));
     const hex4 = (n: number) => `0x${hex(n, 4)}\n`;
     v.file(`${dir}/vendor`, hex4(d.vendor));
     v.file(`${dir}/device`, hex4(d.device));
