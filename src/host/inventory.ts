@@ -44,6 +44,8 @@ export interface InventoryFunction {
   bdf: string;
   vendor: number;
   device: number;
+  subsystemVendor: number;
+  subsystemDevice: number;
   classCode: number;
   className: string;
   kind: DeviceKind;
@@ -238,6 +240,8 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
       bdf: f.name,
       vendor: f.desc.vendor,
       device: f.desc.device,
+      subsystemVendor: f.desc.subsystemVendor,
+      subsystemDevice: f.desc.subsystemDevice,
       classCode: f.desc.classCode,
       className: className(f.desc.classCode),
       kind: deviceKind(f.desc),

@@ -23,7 +23,11 @@ const ALLOWED: Record<string, string[]> = {
   // The client names blocking devices with the inventory's DeviceRef type.
   vfio: ['uapi', 'kernel', 'pci', 'host'],
   scenario: ['uapi', 'kernel', 'pci', 'vfio', 'sim', 'topology'],
-  render: ['host', 'pci', 'vfio', 'scenario', 'sim'],
+  render: ['host', 'pci', 'vfio', 'scenario', 'sim', 'plan', 'names'],
+  // pci.ids: a parser and its file loader, nothing else.
+  names: [],
+  // The planner: inventory, QEMU's policy (vfio/) and the simulator's timing and what-if copy (sim/).
+  plan: ['host', 'pci', 'kernel', 'uapi', 'vfio', 'sim'],
 };
 
 function files(dir: string): string[] {
