@@ -148,33 +148,49 @@ export class PciIdsParser {
     this.lineNo += 1;
     const s = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (s === '' || s.startsWith('#')) return;
-    let m: RegExpExecArray | null;
-    if ((m = CLASS.exec(s))) {
-      this.vendor = this.device = null;
-      this.cls = { name: m[2]!, subclasses: new Map() };
-      this.sub = null;
-      this.classes.set(hex(m[1]!), this.cls);
-    } else if ((m = VENDOR.exec(s))) {
-      this.cls = this.sub = null;
-      this.vendor = { name: m[2]!, devices: new Map() };
-      this.device = null;
-      this.vendors.set(hex(m[1]!), this.vendor);
-    } else if (this.cls) {
-      if ((m = SUBCLASS.exec(s))) {
-        this.sub = { name: m[2]!, progIfs: new Map() };
-        this.cls.subclasses.set(hex(m[1]!), this.sub);
-      } else if ((m = PROG_IF.exec(s))) {
-        if (!this.sub) this.fail('a prog-if line before any subclass line');
-        this.sub.progIfs.set(hex(m[1]!), m[2]!);
-      } else this.fail(`not a subclass or prog-if line: ${JSON.stringify(s.slice(0, 60))}`);
-    } else if ((m = DEVICE.exec(s))) {
+    const cls = CLASS.exec(s);
+    if (cls) {
+      this.vendor = this.device = this.sub = null;
+      this.cls = { name: cls[2]!, subclasses: new Map() };
+      this.classes.set(hex(cls[1]!), this.cls);
+      return;
+    }
+    const vendor = VENDOR.exec(s);
+    if (vendor) {
+      this.cls = this.sub = this.device = null;
+      this.vendor = { name: vendor[2]!, devices: new Map() };
+      this.vendors.set(hex(vendor[1]!), this.vendor);
+      return;
+    }
+    if (this.cls) this.classLine(this.cls, s);
+    else this.vendorLine(s);
+  }
+
+  private classLine(cls: ClassEntry, s: string): void {
+    const sub = SUBCLASS.exec(s);
+    if (sub) {
+      this.sub = { name: sub[2]!, progIfs: new Map() };
+      cls.subclasses.set(hex(sub[1]!), this.sub);
+      return;
+    }
+    const progIf = PROG_IF.exec(s);
+    if (!progIf) this.fail(`not a subclass or prog-if line: ${JSON.stringify(s.slice(0, 60))}`);
+    if (!this.sub) this.fail('a prog-if line before any subclass line');
+    this.sub.progIfs.set(hex(progIf[1]!), progIf[2]!);
+  }
+
+  private vendorLine(s: string): void {
+    const device = DEVICE.exec(s);
+    if (device) {
       if (!this.vendor) this.fail('a device line before any vendor line');
-      this.device = { name: m[2]!, subsystems: new Map() };
-      this.vendor.devices.set(hex(m[1]!), this.device);
-    } else if ((m = SUBSYSTEM.exec(s))) {
-      if (!this.device) this.fail('a subsystem line before any device line');
-      this.device.subsystems.set(hex(m[1]!) * 0x10000 + hex(m[2]!), m[3]!);
-    } else this.fail(`not a pci.ids line: ${JSON.stringify(s.slice(0, 60))}`);
+      this.device = { name: device[2]!, subsystems: new Map() };
+      this.vendor.devices.set(hex(device[1]!), this.device);
+      return;
+    }
+    const sub = SUBSYSTEM.exec(s);
+    if (!sub) this.fail(`not a pci.ids line: ${JSON.stringify(s.slice(0, 60))}`);
+    if (!this.device) this.fail('a subsystem line before any device line');
+    this.device.subsystems.set(hex(sub[1]!) * 0x10000 + hex(sub[2]!), sub[3]!);
   }
 }
 
