@@ -89,8 +89,8 @@ export interface GuestResults {
   /** `uname -r` of the guest. */
   kernel: string;
   cmdline: string;
-  /** ms: node start (process uptime when guest.ts began), setup, dump, scenarios. */
-  timings: { nodeStartMs: number; setupMs: number; dumpMs: number; scenariosMs: number };
+  /** ms: node start (process uptime when guest.ts began), setup, dump, warm-up, scenarios. */
+  timings: { nodeStartMs: number; setupMs: number; dumpMs: number; warmupMs?: number; scenariosMs: number };
   setup: SetupAction[];
   dump: { functions: number; files: number; links: number } | { error: string };
   /** Every function after setup, before any scenario. */

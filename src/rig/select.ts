@@ -4,6 +4,7 @@
  * (`eras:` lists it, or is absent; a file pinned to another `era:` is for the simulator only).
  * Files with `fault:` steps are left out with a reason: a real kernel cannot inject faults, so
  * the steps that expect the fault's errno would fail for a reason that says nothing about it.
+ * Files that open /dev/kvm are left out too: the rig's guest runs under TCG, without KVM.
  * Pure over the files' metadata; reading the files is `scanScenarios`.
  * @module
  */
@@ -23,6 +24,8 @@ export interface ScenarioMeta {
   eras: readonly Era[] | null;
   /** Has `fault:` steps (simulator only). */
   faults: boolean;
+  /** Opens /dev/kvm (the TCG guest has none). */
+  kvm: boolean;
 }
 
 export interface Selection {
@@ -55,10 +58,13 @@ export function selectScenarios(t: RigTopology, all: readonly ScenarioMeta[], er
     )
     .sort((a, b) => fileOrder(a.file).localeCompare(fileOrder(b.file)) || a.file.localeCompare(b.file));
   return {
-    run: mine.filter((s) => !s.faults).map((s) => s.file),
+    run: mine.filter((s) => !s.faults && !s.kvm).map((s) => s.file),
     left: mine
-      .filter((s) => s.faults)
-      .map((s) => ({ file: s.file, why: 'fault injection (simulator only)' })),
+      .filter((s) => s.faults || s.kvm)
+      .map((s) => ({
+        file: s.file,
+        why: s.faults ? 'fault injection (simulator only)' : 'needs /dev/kvm (the TCG guest has no KVM)',
+      })),
   };
 }
 
@@ -93,6 +99,7 @@ export function scanScenarios(repo: string): ScanResult {
           era: scenario.era ?? null,
           eras: scenario.eras ?? null,
           faults: scenario.steps.some((st) => 'fault' in st),
+          kvm: scenario.steps.some((st) => 'open' in st && st.open === '/dev/kvm'),
         });
       } catch (e) {
         out.broken.push(`${file}: ${e instanceof Error ? e.message : String(e)}`);

@@ -78,6 +78,11 @@ export interface PciCore {
    */
   resetBus(bdf: string): BusResetReport;
   /**
+   * `pci_restore_state` of an image saved earlier — vfio's close restores the state it saved at
+   * open, after the close-time reset (O3, `vfio_pci_core_disable`). Config cycles only.
+   */
+  restoreSavedState(bdf: string): void;
+  /**
    * Forces D0 (vfio does this before resets; D3hot→D0 costs the d3hot delay, T6). With
    * `background`, the transition happens off the caller's time, as runtime-PM autosuspend does
    * after the last `pm_runtime_put` (the kernel suspends from a workqueue, not inside close()).

@@ -616,16 +616,25 @@ export class SimPciCore implements PciCore {
     if (this.era === '6.6+' && driver && !DRIVERS_WITH_RESET_HOOKS.has(driver))
       this.log.print('warn', f.name, 'resetting');
     if (this.era !== '2013' && st.power !== 'D0') this.setPower(f.name, 'D0');
-    this.clock.advance(this.clock.model.configAccessMs);
+    this.clock.advance(this.configCostMs(f));
     const saved = st.config.slice();
     if (st.present) writeU16(st.config, HDR.command, COMMAND_INTX_DISABLE);
     return saved;
   }
 
+  /** What one save or restore of `f`'s config state costs: PCIe functions carry far more registers. */
+  private configCostMs(f: PciFunction): number {
+    return f.desc.pcie ? this.clock.model.configAccessMs : this.clock.model.conventionalConfigMs;
+  }
+
+  restoreSavedState(bdf: string): void {
+    this.clock.advance(this.configCostMs(this.state(bdf).fn));
+  }
+
   /** `pci_dev_restore`: write the saved image back (lost on an absent device); 6.6+ "reset done". */
   private restore(f: PciFunction, saved: Uint8Array): void {
     const st = this.state(f.name);
-    this.clock.advance(this.clock.model.configAccessMs);
+    this.clock.advance(this.configCostMs(f));
     if (st.present) st.config = saved.slice();
     const driver = this.hostState(f).driver;
     if (this.era === '6.6+' && driver && !DRIVERS_WITH_RESET_HOOKS.has(driver))

@@ -9,7 +9,15 @@ import { TOPOLOGIES, topologyByName } from '../../src/rig/topologies.ts';
 const REPO = join(import.meta.dirname, '../..');
 
 function meta(file: string, over: Partial<ScenarioMeta> = {}): ScenarioMeta {
-  return { file, topology: 'examples/qemu-ppb.yaml', era: null, eras: null, faults: false, ...over };
+  return {
+    file,
+    topology: 'examples/qemu-ppb.yaml',
+    era: null,
+    eras: null,
+    faults: false,
+    kvm: false,
+    ...over,
+  };
 }
 
 describe('eraOfRelease', () => {
@@ -29,6 +37,7 @@ describe('selectScenarios', () => {
     meta('scenarios/conformance/03-ppb-not-viable.yaml'),
     meta('scenarios/conformance/09-pinned.yaml', { era: '2013' }),
     meta('scenarios/conformance/38-ppb-lock.yaml', { faults: true }),
+    meta('scenarios/conformance/59-ppb-kvm.yaml', { kvm: true }),
     meta('scenarios/conformance/01-rp.yaml', { topology: 'examples/qemu-rp.yaml' }),
   ];
 
@@ -40,10 +49,18 @@ describe('selectScenarios', () => {
     ]);
   });
 
-  it('leaves fault-injection files out, saying why', () => {
+  it('leaves fault-injection and KVM files out, saying why', () => {
     assert.deepEqual(selectScenarios(ppb, all, '6.1').left, [
       { file: 'scenarios/conformance/38-ppb-lock.yaml', why: 'fault injection (simulator only)' },
+      { file: 'scenarios/conformance/59-ppb-kvm.yaml', why: 'needs /dev/kvm (the TCG guest has no KVM)' },
     ]);
+  });
+
+  it('marks the files of this repo that open /dev/kvm', () => {
+    const kvm = scanScenarios(REPO)
+      .scenarios.filter((s) => s.kvm)
+      .map((s) => s.file);
+    assert.ok(kvm.includes('scenarios/conformance/59-rp-kvm-unset-container.yaml'), kvm.join(', '));
   });
 
   it('runs files a topology without a twin names itself', () => {

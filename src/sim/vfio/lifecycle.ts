@@ -76,5 +76,8 @@ function lastClose(ctx: KernelCtx, dev: VfioDevice): void {
       dev.needsReset = false;
     }
   }
+  // O3: `pci_restore_state` of the image saved at open, reset or not (skipped only when no image
+  // was saved and reset_works is false; open always saves one here). 3.12's vfio_pci_disable too.
+  ctx.pci.restoreSavedState(dev.bdf);
   if (ctx.era !== '2013') tryDevSetReset(ctx, dev.devSet); // O4; [2013] had no dev_set reset (O5)
 }
