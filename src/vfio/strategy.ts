@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { SysfsReader } from '../kernel/sysfs.ts';
 import { parseBdf } from '../pci/bdf.ts';
 import { parseConfigSpace } from '../pci/config-space.ts';
 import { VfioError } from './errors.ts';
@@ -36,7 +37,12 @@ export interface ResetCapabilities {
 }
 
 export function resetCapabilities(session: VfioSession, bdf: string): ResetCapabilities {
-  const bytes = readConfig(session.host.sysfs, bdf);
+  return resetCapabilitiesOf(session.host.sysfs, bdf);
+}
+
+/** The same, from sysfs alone (the planner asks before anything is opened). */
+export function resetCapabilitiesOf(sysfs: SysfsReader, bdf: string): ResetCapabilities {
+  const bytes = readConfig(sysfs, bdf);
   if (!bytes) return { hasFlr: false, hasPmReset: false };
   const cfg = parseConfigSpace(bytes, parseBdf(bdf));
   return {
