@@ -145,10 +145,26 @@ export interface Tally {
   skipped: number;
   /** One line per failure: scenario file, step and why. */
   failures: string[];
+  /** Timing misses counted as passed in advisory mode (see `TallyOptions`), one line each. */
+  advisories: string[];
+}
+
+export interface TallyOptions {
+  /**
+   * Count a step whose only miss is its duration as passed, and list it under `advisories`. CI
+   * machines are shared: a TCG guest's timing there says more about the neighbours than about the
+   * kernel, while errno, values and INFO lists do not move.
+   */
+  timingAdvisory?: boolean;
 }
 
 export function emptyTally(): Tally {
-  return { passed: 0, failed: 0, skipped: 0, failures: [] };
+  return { passed: 0, failed: 0, skipped: 0, failures: [], advisories: [] };
+}
+
+/** The runner's note for a step that met everything but its duration bounds (run.ts `check`). */
+export function isTimingMiss(note: string | null): boolean {
+  return note !== null && /^took [\d.]+ ms, expected /.test(note);
 }
 
 /**
@@ -160,6 +176,7 @@ export function tallyBoot(
   expected: readonly string[],
   results: GuestResults | null,
   problem: string | null,
+  o: TallyOptions = {},
 ): Tally {
   const t = emptyTally();
   const seen = new Set<string>();
@@ -173,9 +190,15 @@ export function tallyBoot(
     t.passed += s.result.passed;
     t.failed += s.result.failed;
     t.skipped += s.result.skipped;
-    for (const st of s.result.steps)
-      if (st.met === false)
-        t.failures.push(`${topology} ${s.file} step ${st.index + 1} (${st.text}): ${st.note ?? 'failed'}`);
+    for (const st of s.result.steps) {
+      if (st.met !== false) continue;
+      const line = `${topology} ${s.file} step ${st.index + 1} (${st.text}): ${st.note ?? 'failed'}`;
+      if (o.timingAdvisory && isTimingMiss(st.note)) {
+        t.failed--;
+        t.passed++;
+        t.advisories.push(line);
+      } else t.failures.push(line);
+    }
   }
   for (const f of expected) {
     if (seen.has(f)) continue;
@@ -197,6 +220,7 @@ export function addTally(a: Tally, b: Tally): Tally {
     failed: a.failed + b.failed,
     skipped: a.skipped + b.skipped,
     failures: [...a.failures, ...b.failures],
+    advisories: [...a.advisories, ...b.advisories],
   };
 }
 

@@ -127,6 +127,31 @@ describe('tallyBoot', () => {
     assert.deepEqual(t.failures, ['ppb a.yaml: bad file', 'ppb b.yaml: not run (timed out after 240 s)']);
   });
 
+  it('in advisory timing mode, a step that missed only its duration passes and is listed apart', () => {
+    const r = results([
+      {
+        file: 'a.yaml',
+        name: 'a',
+        ms: 5,
+        result: scenario([
+          step(0, false, 'took 15.2 ms, expected 18–22 ms'),
+          step(1, false, 'expected EBUSY, got ok'),
+        ]),
+        error: null,
+        kmsg: [],
+        restored: [],
+      },
+    ]);
+    const strict = tallyBoot('ppb', ['a.yaml'], r, null);
+    assert.deepEqual([strict.passed, strict.failed, strict.advisories.length], [0, 2, 0]);
+    const advisory = tallyBoot('ppb', ['a.yaml'], r, null, { timingAdvisory: true });
+    assert.deepEqual([advisory.passed, advisory.failed], [1, 1]);
+    assert.deepEqual(advisory.advisories, [
+      'ppb a.yaml step 1 (open /dev/vfio/0): took 15.2 ms, expected 18–22 ms',
+    ]);
+    assert.deepEqual(advisory.failures, ['ppb a.yaml step 2 (open /dev/vfio/1): expected EBUSY, got ok']);
+  });
+
   it('counts a broken boot with no scenarios as one failure', () => {
     const t = tallyBoot('rp', [], null, 'QEMU exited 1');
     assert.equal(t.failed, 1);
