@@ -1,0 +1,129 @@
+/**
+ * `scan --json` against `lspci -tv` on the same sysfs dump, both as the processes a user runs
+ * (wall time from spawn to exit, output to /dev/null), interleaved so that both see the same
+ * machine state; plus the in-process cost of the inventory and its JSON at every size (100,000
+ * functions on the simulator's in-memory sysfs, as no dump is written at that size).
+ * @module
+ */
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
+import { takeInventory } from '../src/host/inventory.ts';
+import type { SysfsReader } from '../src/kernel/sysfs.ts';
+import { DirSysfsReader } from '../src/linux/sysfs-reader.ts';
+import { scanDocument } from '../src/render/json.ts';
+import { SimKernel } from '../src/sim/kernel.ts';
+import { BENCH_DIR, DUMP_SIZES, dumpPath, largeHost, SIZES } from './data.ts';
+import { median } from './measure.ts';
+
+export interface ProcessComparison {
+  functions: number;
+  scanMs: number;
+  lspciMs: number;
+  rounds: number;
+}
+
+export interface InProcessScan {
+  functions: number;
+  source: 'dump' | 'memory';
+  inventoryMs: number;
+  jsonMs: number;
+  jsonMiB: number;
+}
+
+export type LspciStatus = { ok: true } | { ok: false; why: string };
+
+/** Installs pciutils when lspci is missing and we are root (as CI is); otherwise says why not. */
+export function ensureLspci(log: (s: string) => void): LspciStatus {
+  if (spawnSync('lspci', ['--version']).status === 0) return { ok: true };
+  if (process.getuid?.() !== 0)
+    return {
+      ok: false,
+      why: 'lspci is not installed and installing pciutils needs root (apt-get install pciutils)',
+    };
+  log('lspci missing: apt-get install pciutils');
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'] }).status;
+  if (apt(['update', '-qq']) !== 0 || apt(['install', '-y', '-qq', 'pciutils']) !== 0)
+    return { ok: false, why: 'apt-get install pciutils failed' };
+  return spawnSync('lspci', ['--version']).status === 0
+    ? { ok: true }
+    : { ok: false, why: 'pciutils installed but lspci still does not run' };
+}
+
+/** The CLI as one ES module, so process start-up is Node's alone (no TypeScript loader). */
+async function bundleCli(): Promise<string> {
+  const out = join(BENCH_DIR, 'cli.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '../src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: out,
+    logLevel: 'error',
+  });
+  return out;
+}
+
+function timedRun(cmd: string, args: string[]): number {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { stdio: ['ignore', devNull, 'pipe'] });
+    const ms = performance.now() - t;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return ms;
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+export async function compareWithLspci(n: number, rounds: number): Promise<ProcessComparison> {
+  const cli = await bundleCli();
+  const dump = dumpPath(n);
+  if (!existsSync(dump)) throw new Error(`${dump} is missing; run the benchmark's data step first`);
+  const scan = () => timedRun(process.execPath, [cli, '--host', `linux:${dump}`, '--json', 'scan']);
+  const lspci = () => timedRun('lspci', ['-tv', '-A', 'linux-sysfs', '-O', `sysfs.path=${dump}/bus/pci`]);
+  scan();
+  lspci(); // warm the page cache for both
+  const s: number[] = [];
+  const l: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    s.push(scan());
+    l.push(lspci());
+  }
+  return { functions: n, scanMs: median(s), lspciMs: median(l), rounds };
+}
+
+function timeScan(sys: SysfsReader, functions: number, source: InProcessScan['source'], rounds: number) {
+  const inv: number[] = [];
+  const js: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    const inventory = takeInventory(sys);
+    const t1 = performance.now();
+    const text = JSON.stringify(scanDocument(inventory), null, 2);
+    const t2 = performance.now();
+    if (inventory.functions.length !== functions)
+      throw new Error(`scan saw ${inventory.functions.length} functions`);
+    inv.push(t1 - t0);
+    js.push(t2 - t1);
+    bytes = text.length;
+  }
+  return { functions, source, inventoryMs: median(inv), jsonMs: median(js), jsonMiB: bytes / 2 ** 20 };
+}
+
+/** In-process scan at every size: dumps through the real reader, 100,000 in memory. */
+export function inProcessScans(rounds: number, sizes: readonly number[] = SIZES): InProcessScan[] {
+  return sizes.map((n) =>
+    (DUMP_SIZES as readonly number[]).includes(n)
+      ? timeScan(new DirSysfsReader(dumpPath(n)), n, 'dump', rounds)
+      : timeScan(new SimKernel(largeHost(n)).sysfs, n, 'memory', Math.min(rounds, 2)),
+  );
+}
