@@ -18,6 +18,8 @@ export interface Globals {
   host: string;
   era: Era;
   json: boolean;
+  /** `--pci-ids <file>`: names from this file instead of the system pci.ids. */
+  pciIds?: string;
 }
 
 /** Where a run writes; tests pass their own to capture output. */

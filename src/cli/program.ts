@@ -8,11 +8,14 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { ERAS, type Era } from '../pci/era.ts';
 import { errorDocument } from '../render/json.ts';
+import { registerBind } from './commands/bind.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDump } from './commands/dump.ts';
 import { registerImportLspci } from './commands/import-lspci.ts';
 import { registerInfo } from './commands/info.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerReset } from './commands/reset.ts';
+import { registerRestore } from './commands/restore.ts';
 import { registerRun } from './commands/run.ts';
 import { registerScan } from './commands/scan.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
@@ -37,6 +40,9 @@ const COMMANDS: RegisterCommand[] = [
   registerDump,
   registerSnapshot,
   registerImportLspci,
+  registerPlan,
+  registerBind,
+  registerRestore,
   registerReset,
   registerRun,
   registerDemo,
@@ -55,6 +61,10 @@ function program(state: { command: string; exit: number }) {
     )
     .addOption(new Option('--era <era>', 'kernel rules to apply').choices(ERAS).default('6.1' as Era))
     .option('--json', 'machine-readable output on stdout', false)
+    .option(
+      '--pci-ids <file>',
+      'device names from this pci.ids (default: /usr/share/misc/pci.ids or /usr/share/hwdata/pci.ids)',
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => currentIo().stdout(s), writeErr: (s) => currentIo().stderr(s) });
   const ctx: CommandContext = {

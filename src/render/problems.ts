@@ -10,7 +10,7 @@ export function formatRef(r: DeviceRef): string {
   return `${r.bdf} (group ${r.group ?? 'none'}, driver ${r.driver ?? 'none'})`;
 }
 
-function reason(r: NoHotResetReason): string {
+export function formatNoHotResetReason(r: NoHotResetReason): string {
   switch (r.code) {
     case 'root-bus':
       return 'it sits on a root bus, which has no bridge to reset';
@@ -28,7 +28,7 @@ export function formatProblem(p: Problem): string {
     case 'stale-bus-method':
       return `${p.bdf} lists 'bus', but ${formatRef(p.sibling)} shares its bus: that method fails with ENOTTY at reset time`;
     case 'no-hot-reset':
-      return `${p.bdf} cannot be hot reset: ${reason(p.reason)} (hot-reset INFO and HOT_RESET fail with ENODEV)`;
+      return `${p.bdf} cannot be hot reset: ${formatNoHotResetReason(p.reason)} (hot-reset INFO and HOT_RESET fail with ENODEV)`;
     case 'scope-has-bridge':
       return `hot reset of ${p.bdf} would also reset bridge ${formatRef(p.blocker)}; vfio-pci never binds bridges, so HOT_RESET fails with EINVAL`;
     case 'scope-not-vfio':

@@ -1,0 +1,61 @@
+/** `restore`: puts back the drivers a `bind --yes` recorded. Dry run unless --yes. */
+import { readFileSync } from 'node:fs';
+import { writeSysfsDump } from '../../host/dump.ts';
+import { openLinuxHost } from '../../linux/host.ts';
+import { executeRestore } from '../../plan/bind.ts';
+import { parseRestoreRecord } from '../../plan/restore-record.ts';
+import { renderRestoreText, restoreDocument } from '../../render/bind.ts';
+import { type Globals, json, out, type RegisterCommand } from '../context.ts';
+import { CommandError } from '../errors.ts';
+import { hostInputs, refusalText } from '../host-inputs.ts';
+import { progressOnStderr } from '../progress.ts';
+import { type ActOptions, DEFAULT_RECORD } from './bind.ts';
+
+function readRecordFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CommandError(
+      'VFIO_RESET_E_NO_RECORD',
+      `cannot read restore record ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; give the file 'vfio-reset bind --yes' wrote with --record`,
+    );
+  }
+}
+
+function restore(g: Globals, o: ActOptions): number {
+  const record = parseRestoreRecord(readRecordFile(o.record), o.record);
+  const h = hostInputs(g);
+  const have = new Set(h.inv.functions.map((f) => f.bdf));
+  const missing = record.devices.filter((d) => !have.has(d.bdf));
+  if (missing.length > 0)
+    throw new CommandError(
+      'VFIO_RESET_E_NO_DEVICE',
+      `${o.record} names ${missing.map((d) => d.bdf).join(', ')}, not on host ${h.inv.host} (${h.opened.origin}); it was written on ${record.origin}`,
+    );
+  const show = (steps: Parameters<typeof renderRestoreText>[1]) => {
+    if (g.json) json(restoreDocument(record, steps, h.opened.origin, o.record));
+    else out(renderRestoreText(record, steps, h.opened.origin, o.record));
+  };
+  if (!o.yes) {
+    show(null);
+    return 0;
+  }
+  const safety = [...new Set(record.devices.flatMap((d) => h.safety(d.bdf).map(refusalText)))];
+  if (safety.length > 0) throw new CommandError('VFIO_RESET_E_UNSAFE', safety.join('; '));
+  if (o.save && !h.opened.sim)
+    throw new CommandError('VFIO_RESET_E_USAGE', '--save is for simulated hosts only');
+  const host = h.opened.sim ?? openLinuxHost(h.opened.spec.kind === 'linux' ? h.opened.spec.root : '/sys');
+  const steps = executeRestore(host, record.devices, progressOnStderr('restore'));
+  if (o.save && h.opened.sim) writeSysfsDump(h.opened.sim.sysfs, o.save);
+  show(steps);
+  return steps.every((s) => s.outcome !== 'failed') ? 0 : 1;
+}
+
+export const registerRestore: RegisterCommand = (p, ctx) => {
+  p.command('restore')
+    .description('put back the drivers a `bind --yes` recorded (dry run unless --yes)')
+    .option('--yes', 'really do it', false)
+    .option('--record <file>', 'the restore record bind wrote', DEFAULT_RECORD)
+    .option('--save <dir>', 'simulated host: write it, after restoring, as a sysfs dump (new directory)')
+    .action(ctx.act('restore', (o: ActOptions) => restore(ctx.globals(), o)));
+};

@@ -1,0 +1,90 @@
+/**
+ * What `plan`, `bind` and `restore` read from the chosen host before deciding anything: its sysfs
+ * once (the description the simulator copies, and the inventory), the reset capabilities QEMU
+ * reads from config space, and what the host itself is using — from `linux/safety.ts` on a
+ * Linux host, assumed from device classes on a simulated one.
+ * @module
+ */
+
+import { type Inventory, inventoryFrom } from '../host/inventory.ts';
+import { readSysfsHost, type SysfsHost } from '../host/read-sysfs.ts';
+import { checkDestructive, type Refusal, refusalText } from '../linux/safety.ts';
+import { assumedHostUse, type HostUse, type HostUseLookup } from '../plan/host-use.ts';
+import type { ResetCapabilities } from '../vfio/strategy.ts';
+import { resetCapabilitiesOf } from '../vfio/strategy.ts';
+import { findFunction, type Globals, openGlobalHost } from './context.ts';
+import type { OpenedHost } from './host-spec.ts';
+
+export interface HostInputs {
+  opened: OpenedHost;
+  read: SysfsHost;
+  inv: Inventory;
+  capabilities: (bdf: string) => ResetCapabilities;
+  hostUse: HostUseLookup;
+  /** Real hosts: the safety refusals that are not host use (not root, IOMMU off, unreadable mounts …). */
+  safety: (bdf: string) => Refusal[];
+}
+
+const HOST_USE_CODES = new Set(['boot-vga', 'mounted-storage', 'default-route']);
+
+function hostUseOf(r: Refusal): HostUse | null {
+  if (!('reach' in r) || r.reach !== 'target') return null;
+  switch (r.code) {
+    case 'boot-vga':
+      return { code: 'boot-vga', assumed: false };
+    case 'mounted-storage':
+      return {
+        code: 'mounted-storage',
+        assumed: false,
+        disk: r.disk,
+        mounts: r.mounts.map((m) => `${m.source} on ${m.target}`),
+      };
+    case 'default-route':
+      return { code: 'default-route', assumed: false, iface: r.iface };
+    default:
+      return null;
+  }
+}
+
+export function hostInputs(g: Globals): HostInputs {
+  const opened = openGlobalHost(g);
+  const read = readSysfsHost(opened.reader, opened.sim?.host.name);
+  const inv = inventoryFrom(read, opened.origin, { era: g.era });
+  const caps = new Map<string, ResetCapabilities>();
+  const capabilities = (bdf: string) => {
+    let c = caps.get(bdf);
+    if (!c) {
+      c = resetCapabilitiesOf(opened.reader, bdf);
+      caps.set(bdf, c);
+    }
+    return c;
+  };
+  if (opened.spec.kind !== 'linux')
+    return { opened, read, inv, capabilities, hostUse: assumedHostUse(inv), safety: () => [] };
+  // A Linux host: the group and target checks of safety.ts (a bind resets nothing, so no bus scope).
+  const root = opened.spec.root;
+  const checked = new Map<string, Refusal[]>();
+  const check = (bdf: string) => {
+    let r = checked.get(bdf);
+    if (!r) {
+      r = checkDestructive(root, '/proc', bdf, { busScope: false });
+      checked.set(bdf, r);
+    }
+    return r;
+  };
+  return {
+    opened,
+    read,
+    inv,
+    capabilities,
+    hostUse: (bdf) => check(bdf).flatMap((r) => hostUseOf(r) ?? []),
+    safety: (bdf) => check(bdf).filter((r) => !HOST_USE_CODES.has(r.code)),
+  };
+}
+
+/** Canonical BDFs of the arguments, each on the host (else the one-line "not on host" error). */
+export function requestedBdfs(inv: Inventory, args: readonly string[]): string[] {
+  return [...new Set(args.map((a) => findFunction(inv, a).bdf))];
+}
+
+export { refusalText };

@@ -1,0 +1,21 @@
+/**
+ * Progress of long operations (binding many devices, a what-if run) on stderr, so stdout stays
+ * the document. On a terminal one line is rewritten in place, dimmed unless NO_COLOR is set;
+ * anywhere else (a pipe, a file, a test) plain lines without escape codes.
+ * @module
+ */
+
+import type { Progress } from '../plan/bind.ts';
+import { currentIo, processIo } from './context.ts';
+
+export function progressOnStderr(label: string, env: NodeJS.ProcessEnv = process.env): Progress {
+  const io = currentIo();
+  const tty = io === processIo && process.stderr.isTTY === true;
+  // no-color.org: set and not empty.
+  const color = tty && !env.NO_COLOR;
+  return (done, total, what) => {
+    const line = `${label} [${done}/${total}] ${what}`;
+    if (!tty) io.stderr(`${line}\n`);
+    else io.stderr(`\r\x1b[K${color ? `\x1b[2m${line}\x1b[22m` : line}${done >= total ? '\n' : ''}`);
+  };
+}
