@@ -6,6 +6,7 @@
 
 import type { Inventory, InventoryFunction } from '../host/inventory.ts';
 import { isVfioDriver } from '../host/problems.ts';
+import { deviceTitle, type Namer, subsystemTitle } from '../names/namer.ts';
 import { formatProblem, SEVERITY_MARK } from './problems.ts';
 import { formatTable } from './table.ts';
 
@@ -47,7 +48,8 @@ function treeRows(inv: Inventory): { f: InventoryFunction; prefix: string }[] {
   return out;
 }
 
-export function renderScan(inv: Inventory): string {
+/** `namer`: device names (pci.ids) in a last column; without it the table has none. */
+export function renderScan(inv: Inventory, namer?: Namer): string {
   const lines: string[] = [];
   lines.push(
     `Host ${inv.host} (${inv.origin}) · IOMMU ${inv.iommu ? 'on' : 'off'} · rules of ${eraText(inv)}`,
@@ -61,8 +63,10 @@ export function renderScan(inv: Inventory): string {
     f.driver ?? '-',
     methodsCell(f),
     hotResetCell(f),
+    ...(namer ? [deviceTitle(namer, f)] : []),
   ]);
-  lines.push(formatTable(['FUNCTION', 'ID', 'CLASS', 'GROUP', 'DRIVER', 'RESET METHODS', 'HOT RESET'], rows));
+  const header = ['FUNCTION', 'ID', 'CLASS', 'GROUP', 'DRIVER', 'RESET METHODS', 'HOT RESET'];
+  lines.push(formatTable(namer ? [...header, 'NAME'] : header, rows));
 
   // Problems matter for functions handed to VFIO; any other function's are one `info` away.
   const vfio = inv.functions.filter((f) => isVfioDriver(f.driver));
@@ -89,10 +93,15 @@ export function renderScan(inv: Inventory): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderInfo(inv: Inventory, f: InventoryFunction): string {
+export function renderInfo(inv: Inventory, f: InventoryFunction, namer?: Namer): string {
   const L: string[] = [];
   const kv = (k: string, v: string) => L.push(`  ${k.padEnd(15)}${v}`);
   L.push(`${f.bdf}  ${hex4(f.vendor)}:${hex4(f.device)}  ${f.className}${f.label ? `  "${f.label}"` : ''}`);
+  if (namer) {
+    kv('name', deviceTitle(namer, f));
+    const sub = subsystemTitle(namer, f);
+    if (sub) kv('subsystem', sub);
+  }
   kv('kind', f.kind);
   kv('driver', f.driver ?? 'none');
   if (f.group === null) kv('IOMMU group', 'none');

@@ -2,12 +2,13 @@
 import { infoDocument } from '../../render/json.ts';
 import { renderInfo } from '../../render/text.ts';
 import { findFunction, type Globals, inventoryOf, json, out, type RegisterCommand } from '../context.ts';
+import { namerOf } from '../names.ts';
 
 function info(g: Globals, bdfText: string): number {
   const inv = inventoryOf(g);
   const f = findFunction(inv, bdfText);
   if (g.json) json(infoDocument(inv, f));
-  else out(renderInfo(inv, f));
+  else out(renderInfo(inv, f, namerOf(g)));
   return 0;
 }
 

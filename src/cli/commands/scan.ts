@@ -1,17 +1,42 @@
 /** `scan`: the PCI tree with group, driver, reset methods and hot-reset scope per function. */
+import { Option } from '@commander-js/extra-typings';
+import { deviceMetrics } from '../../plan/metrics.ts';
 import { scanDocument } from '../../render/json.ts';
+import { renderPrometheus } from '../../render/prometheus.ts';
 import { renderScan } from '../../render/text.ts';
-import { type Globals, inventoryOf, json, out, type RegisterCommand } from '../context.ts';
+import { resetCapabilitiesOf } from '../../vfio/strategy.ts';
+import { type Globals, inventoryOf, json, openGlobalHost, out, type RegisterCommand } from '../context.ts';
+import { UsageError } from '../errors.ts';
+import { namerOf } from '../names.ts';
 
-function scan(g: Globals): number {
-  const inv = inventoryOf(g);
-  if (g.json) json(scanDocument(inv));
-  else out(renderScan(inv));
+export type ScanFormat = 'text' | 'json' | 'prometheus';
+
+function scan(g: Globals, format: ScanFormat | undefined): number {
+  if (g.json && format !== undefined && format !== 'json')
+    throw new UsageError(`--json and --format ${format} disagree; give one of them`);
+  const opened = openGlobalHost(g);
+  const inv = inventoryOf(g, opened);
+  const f = format ?? (g.json ? 'json' : 'text');
+  if (f === 'json') json(scanDocument(inv));
+  else if (f === 'prometheus')
+    out(
+      renderPrometheus(
+        inv.host,
+        deviceMetrics(inv, (bdf) => resetCapabilitiesOf(opened.reader, bdf)),
+      ),
+    );
+  else out(renderScan(inv, namerOf(g)));
   return 0;
 }
 
 export const registerScan: RegisterCommand = (p, ctx) => {
   p.command('scan')
     .description('the PCI tree with IOMMU group, driver, reset methods and hot-reset scope per function')
-    .action(ctx.act('scan', () => scan(ctx.globals())));
+    .addOption(
+      new Option(
+        '--format <format>',
+        'text (default), json (as --json), or prometheus: node_exporter textfile metrics of reset readiness',
+      ).choices(['text', 'json', 'prometheus'] as const),
+    )
+    .action(ctx.act('scan', (o: { format?: ScanFormat }) => scan(ctx.globals(), o.format)));
 };
