@@ -86,8 +86,8 @@ export const KVM = {
   DEV_VFIO_GROUP_SET_SPAPR_TCE: 3,
 } as const;
 
-/** Name of a request for logs and errors, by the fd kind that receives it. */
-export function requestName(request: number, fdKind: string): string {
+/** The request names an fd kind answers to, built once per kind (every simulated ioctl names its request). */
+function requestTable(fdKind: string): ReadonlyMap<number, string> {
   const prefixed = (o: Record<string, number>, prefix: string) =>
     Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v] as const);
   const containerKeys = [
@@ -114,5 +114,20 @@ export function requestName(request: number, fdKind: string): string {
               'KVM_',
             )
           : vfio.filter(([k]) => !containerKeys.includes(k.slice(5)));
-  return table.find(([, v]) => v === request)?.[0] ?? `0x${request.toString(16)}`;
+  // The first name of a number wins, as a search of the list in order would find it.
+  const byNumber = new Map<number, string>();
+  for (const [name, v] of table) if (!byNumber.has(v)) byNumber.set(v, name);
+  return byNumber;
+}
+
+const requestTables = new Map<string, ReadonlyMap<number, string>>();
+
+/** Name of a request for logs and errors, by the fd kind that receives it. */
+export function requestName(request: number, fdKind: string): string {
+  let table = requestTables.get(fdKind);
+  if (!table) {
+    table = requestTable(fdKind);
+    requestTables.set(fdKind, table);
+  }
+  return table.get(request) ?? `0x${request.toString(16)}`;
 }
