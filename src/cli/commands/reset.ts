@@ -15,6 +15,7 @@ import {
   out,
   type RegisterCommand,
 } from '../context.ts';
+import { simResetRun } from '../sim-reset.ts';
 
 function reset(
   g: Globals,
@@ -42,17 +43,7 @@ function reset(
   }
   let run: ResetRun;
   if (opened.sim) {
-    const sim = opened.sim;
-    const t0 = sim.clock.now();
-    const mark = sim.log.length;
-    const report = resetDevice(sim, f.bdf, method, () => sim.clock.now(), mode);
-    run = {
-      report,
-      origin: opened.origin,
-      durationMs: sim.clock.now() - t0,
-      clock: 'virtual',
-      events: sim.log.since(mark),
-    };
+    run = simResetRun(opened.sim, opened.origin, f.bdf, method, mode);
   } else {
     // A real host: refuse unless the IOMMU is on, the device is where the user said, and nothing the
     // host needs (mounted storage, the boot GPU, the default route) shares its group or reset scope.
