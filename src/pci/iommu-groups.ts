@@ -164,10 +164,12 @@ export function computeIommuGroups(topo: Topology, opts: IommuGroupOptions = {})
     return { step: 'A4.5', joined: null, group: null };
   };
 
+  // A6: a new group takes the lowest free id (ida_alloc). Nothing is freed at boot, so the ids in
+  // use are always 0..n-1 and the lowest free one is the count so far.
+  let nextId = 0;
   for (const f of topo.functions) {
     const d = place(f);
-    // A6: a new group takes the lowest free id (ida_alloc); nothing is freed at boot.
-    const id = d.group ?? firstFree(members);
+    const id = d.group ?? nextId++;
     groupOf.set(f, id);
     decisions.set(f, { step: d.step, joined: d.joined });
     const list = members.get(id);
@@ -175,10 +177,4 @@ export function computeIommuGroups(topo: Topology, opts: IommuGroupOptions = {})
     else members.set(id, [f]);
   }
   return api;
-}
-
-function firstFree(used: ReadonlyMap<number, unknown>): number {
-  let id = 0;
-  while (used.has(id)) id++;
-  return id;
 }
