@@ -1,0 +1,83 @@
+/**
+ * Pieces every JSON document shares: the envelope (`schemaVersion`, `command`, `ok`), a device as
+ * output names it (BDF with driver and group), a problem, the error document.
+ * @module
+ */
+
+import { z } from 'zod';
+
+export const Bdf = z
+  .string()
+  .regex(/^[0-9a-f]{4,8}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/)
+  .meta({
+    description: 'canonical PCI address dddd:bb:dd.f',
+  });
+export const Hex = z.string().regex(/^0x[0-9a-f]+$/);
+
+export const DeviceRef = z.strictObject({
+  bdf: Bdf,
+  driver: z.string().nullable(),
+  group: z.number().int().nullable(),
+});
+
+export const Era = z.enum(['2013', '6.1', '6.6+']);
+
+export function envelope<const C extends string>(command: C) {
+  return { schemaVersion: z.literal(1), command: z.literal(command) };
+}
+
+export const NoHotResetReason = z.strictObject({
+  code: z.enum(['root-bus', 'virtual-bus', 'no-bus-reset']),
+  bus: z.string().optional(),
+  on: z.string().optional(),
+});
+
+const PROBLEM_CODES = [
+  'no-function-reset',
+  'stale-bus-method',
+  'no-hot-reset',
+  'scope-has-bridge',
+  'scope-not-vfio',
+  'scope-crosses-groups',
+  'group-not-viable',
+  'no-iommu-group',
+  'hotplug-port-plain-sbr',
+  'no-bus-reset-quirk',
+  'root-bus-device',
+  'partial-config',
+  'reset-methods-differ',
+  'group-differs',
+] as const;
+
+/** `host/problems.ts`: `code` says which of the optional fields are present. */
+export const ProblemFields = {
+  severity: z.enum(['blocker', 'warning', 'info']),
+  bdf: Bdf,
+  blocker: DeviceRef.optional(),
+  sibling: DeviceRef.optional(),
+  port: DeviceRef.optional(),
+  on: DeviceRef.optional(),
+  reason: NoHotResetReason.optional(),
+  groups: z.array(z.number().int()).optional(),
+  group: z.number().int().optional(),
+  slot: z.string().optional(),
+  slotDriver: z.string().optional(),
+  bytes: z.number().int().optional(),
+  sysfs: z.union([z.array(z.string()), z.number().int(), z.null()]).optional(),
+  computed: z.union([z.array(z.string()), z.number().int(), z.null()]).optional(),
+};
+
+export const Problem = z.strictObject({
+  code: z.enum(PROBLEM_CODES),
+  ...ProblemFields,
+  message: z.string(),
+});
+
+export const ErrorDocument = z
+  .strictObject({
+    schemaVersion: z.literal(1),
+    command: z.string(),
+    ok: z.literal(false),
+    error: z.strictObject({ code: z.string().regex(/^VFIO_RESET_E_[A-Z_]+$/), message: z.string() }),
+  })
+  .meta({ title: 'vfio-reset error', description: 'what any command prints with --json when it fails' });

@@ -1,0 +1,99 @@
+/**
+ * Every --json document the commands print on the bundled examples matches its published schema,
+ * and the committed schemas/*.json are what `npm run schemas` writes now.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { z } from 'zod';
+import { main } from '../../src/cli/program.ts';
+import { DOCUMENT_SCHEMAS, type DocumentName, jsonSchemaFiles } from '../../src/render/schemas/index.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vfio-reset-schemas-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(...argv: string[]) {
+  let stdout = '';
+  const code = main(argv, { stdout: (s) => (stdout += s), stderr: () => {} });
+  return { code, stdout };
+}
+
+function valid(name: DocumentName, doc: unknown, what: string): void {
+  const r = (DOCUMENT_SCHEMAS[name] as z.ZodType).safeParse(doc);
+  assert.ok(r.success, `${what}: ${r.success ? '' : JSON.stringify(r.error.issues.slice(0, 3))}`);
+}
+
+function jsonOf(name: DocumentName, ...argv: string[]): Record<string, unknown> {
+  const r = run('--json', ...argv);
+  const doc = JSON.parse(r.stdout);
+  valid(name, doc, argv.join(' '));
+  return doc;
+}
+
+const EXAMPLES = readdirSync('examples')
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => `sim:examples/${f}`);
+
+test('scan and info on every example, in every era', () => {
+  for (const host of EXAMPLES)
+    for (const era of ['2013', '6.1', '6.6+']) {
+      const scan = jsonOf('scan', '--host', host, '--era', era, 'scan');
+      const fns = scan.functions as { bdf: string }[];
+      jsonOf('info', '--host', host, '--era', era, 'info', fns.at(-1)!.bdf);
+    }
+});
+
+test('plan (with --what-if) on every example: every endpoint at once', () => {
+  for (const host of EXAMPLES) {
+    const scan = jsonOf('scan', '--host', host, 'scan');
+    const endpoints = (scan.functions as { bdf: string; kind: string }[])
+      .filter((f) => !f.kind.endsWith('port') && !f.kind.endsWith('bridge'))
+      .map((f) => f.bdf);
+    for (const era of ['6.1', '6.6+']) {
+      jsonOf('plan', '--host', host, '--era', era, 'plan', ...endpoints);
+      const w = jsonOf('plan', '--host', host, '--era', era, 'plan', '--what-if', endpoints[0]!);
+      assert.notEqual(w.whatIf, null);
+    }
+  }
+});
+
+test('bind, restore, reset, dump, snapshot, import-lspci, run and errors', () => {
+  const ws = 'sim:examples/workstation.yaml';
+  const rec = join(tmp, 'r.json');
+  jsonOf('bind', '--host', ws, 'bind', '01:00.0');
+  assert.equal(jsonOf('bind', '--host', ws, 'bind', '00:1f.3').ok, false, 'refused group');
+  jsonOf('bind', '--host', ws, 'bind', '01:00.0', '--yes', '--record', rec, '--save', join(tmp, 'd1'));
+  jsonOf('restore', '--host', `sim:${join(tmp, 'd1')}`, 'restore', '--record', rec);
+  jsonOf('restore', '--host', `sim:${join(tmp, 'd1')}`, 'restore', '--record', rec, '--yes');
+  valid('restore-record', JSON.parse(readFileSync(rec, 'utf8')), 'restore record');
+  jsonOf('reset', '--host', ws, 'reset', '05:00.0');
+  jsonOf('reset', '--host', ws, 'reset', '05:00.0', '--yes');
+  jsonOf('reset', '--host', ws, 'reset', '01:00.0', '--yes');
+  jsonOf('dump', '--host', ws, 'dump', '-o', join(tmp, 'dump'));
+  jsonOf('snapshot', '--host', `linux:${join(tmp, 'dump')}`, 'snapshot', '-o', join(tmp, 'snap.yaml'));
+  jsonOf(
+    'import-lspci',
+    'import-lspci',
+    'test/fixtures/lspci/qemu-i440fx.vvnn-xxx.txt',
+    '-o',
+    join(tmp, 'imported.yaml'),
+  );
+  const lines = run('--json', 'run', 'scenarios/conformance/26-ppb-hot-reset.yaml').stdout.trim().split('\n');
+  assert.ok(lines.length > 2);
+  for (const l of lines) valid('run', JSON.parse(l), l.slice(0, 80));
+  jsonOf('error', '--host', ws, 'info', '77:00.0');
+  jsonOf('error', '--host', ws, 'plan', '77:00.0');
+});
+
+test('schemas/*.json are what `npm run schemas` writes now', () => {
+  const files = jsonSchemaFiles();
+  assert.deepEqual(readdirSync('schemas').sort(), [...files.keys()].sort());
+  for (const [name, text] of files)
+    assert.equal(
+      readFileSync(join('schemas', name), 'utf8'),
+      text,
+      `schemas/${name} is stale: run npm run schemas`,
+    );
+});
