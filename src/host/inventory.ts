@@ -107,6 +107,16 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
   };
   const driverOf = (f: PciFunction) => f.desc.driver;
   const ref = (f: PciFunction): DeviceRef => ({ bdf: f.name, driver: driverOf(f), group: groupOf(f) });
+  // G3 asks, per function, for another member of its group bound to a DMA-API driver: the first
+  // two such members of each group (in registration order) answer it for every member.
+  const dmaUsers = new Map<number, PciFunction[]>();
+  for (const o of topo.functions) {
+    const g = groupOf(o);
+    if (g === null || isDmaNeutralDriver(driverOf(o))) continue;
+    const users = dmaUsers.get(g);
+    if (!users) dmaUsers.set(g, [o]);
+    else if (users.length < 2) users.push(o);
+  }
   const now = RUNTIME_CONTEXT;
 
   const functions: InventoryFunction[] = topo.functions.map((f) => {
@@ -170,9 +180,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
       if (group === null) problems.push({ code: 'no-iommu-group', severity: 'blocker', bdf: f.name });
       else {
         // G3: another member bound to a DMA-API driver makes the group unusable (the function's own driver is its state, not a problem).
-        const hostUser = topo.functions.find(
-          (o) => o !== f && groupOf(o) === group && !isDmaNeutralDriver(driverOf(o)),
-        );
+        const hostUser = dmaUsers.get(group)?.find((o) => o !== f);
         if (hostUser)
           problems.push({
             code: 'group-not-viable',
@@ -266,21 +274,22 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
     };
   });
 
-  const groupIds = [...new Set(functions.map((f) => f.group).filter((g): g is number => g !== null))].sort(
-    (a, b) => a - b,
-  );
+  const members = new Map<number, DeviceRef[]>();
+  for (const f of functions) {
+    if (f.group === null) continue;
+    const m: DeviceRef = { bdf: f.bdf, driver: f.driver, group: f.group };
+    const list = members.get(f.group);
+    if (list) list.push(m);
+    else members.set(f.group, [m]);
+  }
+  const groupIds = [...members.keys()].sort((a, b) => a - b);
   return {
     host: read.desc.name,
     origin,
     era: opts.era,
     iommu: read.iommuOn,
     functions,
-    groups: groupIds.map((id) => ({
-      id,
-      members: functions
-        .filter((f) => f.group === id)
-        .map((f) => ({ bdf: f.bdf, driver: f.driver, group: id })),
-    })),
+    groups: groupIds.map((id) => ({ id, members: members.get(id)! })),
     slots: topo.slots.map((s) => ({
       name: s.desc.name,
       address: `${s.bus.name}:${s.desc.device.toString(16).padStart(2, '0')}`,
