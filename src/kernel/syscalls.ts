@@ -20,6 +20,16 @@ export interface Syscalls {
   ioctl(fd: number, request: number, arg?: IoctlArg): number;
   /** Writes a sysfs attribute (`driver_override`, `drivers_probe`, `unbind`, `reset_method`, `reset`). */
   writeSysfs(path: string, value: string): void;
+  /**
+   * eventfd(2) with EFD_NONBLOCK: the counter `VFIO_DEVICE_SET_IRQS` takes as a trigger (the error
+   * and device-request notifications). Optional: a backend without eventfds leaves the three out,
+   * and the client says so when asked to watch for events.
+   */
+  eventfd?(): number;
+  /** read(2) of an eventfd: its counter, which the read resets to 0; EAGAIN when nothing was signalled. */
+  readEventfd?(fd: number): number;
+  /** poll(2) for POLLIN: the fds of `fds` that are readable, waiting up to `timeoutMs` (none: timed out). */
+  poll?(fds: readonly number[], timeoutMs: number): number[];
 }
 
 /** A host as everything above the boundary sees it. */

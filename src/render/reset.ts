@@ -60,7 +60,7 @@ export function renderResetText(run: ResetRun): string {
     for (const { atMs, event } of logLines) {
       const t = `[${(atMs / 1000).toFixed(6).padStart(12)}]`;
       if (event.kind === 'log')
-        L.push(`    ${t} ${event.device ? `pci ${event.device}: ` : ''}${event.text}`);
+        L.push(`    ${t} ${event.device ? `${event.driver ?? 'pci'} ${event.device}: ` : ''}${event.text}`);
       else if (event.kind === 'hot-remove' || event.kind === 'hot-add')
         L.push(`    ${t} (${event.kind} ${event.device})`);
     }

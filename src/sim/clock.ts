@@ -3,6 +3,9 @@
  * `msleep(ms)` is jiffy based — it lasts at least `ms` and at most `ceil(ms·HZ/1000) + 1` ticks,
  * and in a guest each sleep may overshoot by one more tick (T0, T1). `usleep_range(a, b)` is
  * hrtimer based and lasts `b`. Time only moves forward.
+ *
+ * Kernel timers (`at`) run when time reaches their deadline, whoever moves it — a sleep inside a
+ * syscall or a process waiting in `poll` — each at its own deadline, in deadline order.
  * @module
  */
 
@@ -48,9 +51,17 @@ export const QEMU_GUEST: ClockModel = {
   conventionalConfigMs: 0.3,
 };
 
+interface Timer {
+  readonly at: number;
+  readonly seq: number;
+  readonly run: () => void;
+}
+
 export class SimClock {
   readonly model: ClockModel;
   private t = 0;
+  private timers: Timer[] = [];
+  private seq = 0;
 
   constructor(model: ClockModel = QEMU_GUEST) {
     this.model = model;
@@ -80,6 +91,27 @@ export class SimClock {
   advance(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms))
       throw new RangeError(`clock can only move forward (asked ${ms} ms)`);
-    this.t += ms;
+    const end = this.t + ms;
+    for (let next = this.nextTimer(); next !== null && next <= end; next = this.nextTimer()) {
+      const due = this.timers.shift()!;
+      this.t = due.at;
+      due.run();
+    }
+    this.t = end;
+  }
+
+  /** Runs `run` once when the clock reaches `atMs` (a kernel timer); returns its cancel function. */
+  at(atMs: number, run: () => void): () => void {
+    const timer: Timer = { at: Math.max(atMs, this.t), seq: this.seq++, run };
+    this.timers.push(timer);
+    this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    return () => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    };
+  }
+
+  /** The deadline of the earliest pending timer, or null. */
+  nextTimer(): number | null {
+    return this.timers[0]?.at ?? null;
   }
 }

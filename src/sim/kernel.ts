@@ -15,7 +15,9 @@ import type { SysfsReader } from '../kernel/sysfs.ts';
 import type { Era } from '../pci/era.ts';
 import type { HostDesc } from '../pci/model.ts';
 import { requestName } from '../uapi/ioctl.ts';
+import { type AerReport, injectAer, installErrorReads } from './aer.ts';
 import { type ClockModel, SimClock } from './clock.ts';
+import { type EventfdCtx, newEventfd, pollEventfds, readEventfd } from './eventfd.ts';
 import { SimHost } from './host.ts';
 import { kvmDeviceIoctl, kvmIoctl, vmIoctl } from './kvm/kvm.ts';
 import { KernelLog } from './log.ts';
@@ -33,10 +35,13 @@ import { putFile } from './vfio/files.ts';
 import { groupIoctl, openGroup } from './vfio/group.ts';
 import { iommufdIoctl, openIommufd } from './vfio/iommufd.ts';
 import type { KernelCtx } from './vfio/model.ts';
+import { settleRemovals } from './vfio/request.ts';
 import { type VfioStateView, vfioSnapshot } from './vfio/snapshot.ts';
 import { writeSysfs } from './vfio/sysfs-write.ts';
 
+export type { AerReport } from './aer.ts';
 export type { KernelFault } from './vfio/faults.ts';
+export { SimBlockedError } from './vfio/request.ts';
 export type { VfioStateView } from './vfio/snapshot.ts';
 
 export interface SimKernelOptions {
@@ -67,6 +72,7 @@ const FILE_OPS: { [K in OpenFile['kind']]: Ioctl<Extract<OpenFile, { kind: K }>>
   kvm: kvmIoctl,
   'kvm-vm': vmIoctl,
   'kvm-device': kvmDeviceIoctl,
+  eventfd: (_ctx, _f, _r, _a, syscall) => fail('eventfd.ENOTTY', syscall),
 };
 
 const GROUP_PATH = /^\/dev\/vfio\/(0|[1-9][0-9]*)$/;
@@ -91,6 +97,7 @@ export class SimKernel implements KernelHost {
     this.log = new KernelLog(() => this.clock.now());
     this.pci = (opts.pciCore ?? ((h, c, l) => new SimPciCore(h, c, l)))(this.host, this.clock, this.log);
     const vfs = projectSysfs(this.host);
+    installErrorReads(vfs, this.host, this.pci);
     this.sysfs = vfs;
     this.ctx = {
       era: this.host.options.era,
@@ -103,6 +110,7 @@ export class SimKernel implements KernelHost {
       groups: new Map(),
       devices: new Map(),
       devSets: new Map(),
+      removals: new Map(),
       nextContainerId: 1,
       nextIommufdId: 1,
     };
@@ -112,6 +120,12 @@ export class SimKernel implements KernelHost {
       close: (fd) => this.close(fd),
       ioctl: (fd, request, arg) => this.ioctl(fd, request, arg),
       writeSysfs: (path, value) => writeSysfs(this.ctx, path, value),
+      eventfd: () => this.ctx.fds.install({ kind: 'eventfd', refs: 0, ctx: newEventfd() }),
+      readEventfd: (fd) => this.readEventfd(fd),
+      poll: (fds, timeoutMs) => {
+        const ctxs = fds.map((fd) => this.eventfdOf(fd, 'poll'));
+        return pollEventfds(this.clock, ctxs, timeoutMs).map((i) => fds[i]!);
+      },
     };
   }
 
@@ -122,6 +136,11 @@ export class SimKernel implements KernelHost {
   /** VFIO-level faults (memory / vma lock held); PCI faults go to `pci.inject`. */
   inject(fault: KernelFault): void {
     injectFault(this.ctx, fault);
+  }
+
+  /** An uncorrectable AER error on `bdf` and the recovery Linux runs (sim/aer.ts); what each function did. */
+  injectError(bdf: string): AerReport {
+    return injectAer(this.ctx, bdf);
   }
 
   vfioState(): VfioStateView {
@@ -149,6 +168,21 @@ export class SimKernel implements KernelHost {
     const file = this.ctx.fds.remove(fd);
     if (!file) fail('fd', 'close', `fd ${fd}`);
     putFile(this.ctx, file);
+    // A blocked vfio-pci unbind completes once its device's last file is gone (D1).
+    settleRemovals(this.ctx);
+  }
+
+  private eventfdOf(fd: number, syscall: string): EventfdCtx {
+    const file = this.ctx.fds.get(fd);
+    if (!file) return fail('fd', syscall, `fd ${fd}`);
+    if (file.kind !== 'eventfd')
+      return fail('eventfd.not-eventfd', syscall, `fd ${fd} is a ${file.kind} file`);
+    return file.ctx;
+  }
+
+  private readEventfd(fd: number): number {
+    const n = readEventfd(this.eventfdOf(fd, 'read'));
+    return n ?? fail('eventfd.EAGAIN', 'read', `fd ${fd}`);
   }
 
   private ioctl(fd: number, request: number, arg?: IoctlArg): number {

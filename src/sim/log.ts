@@ -6,7 +6,14 @@
  */
 
 export type KernelEvent =
-  | { kind: 'log'; level: 'info' | 'warn' | 'err'; device: string | null; text: string }
+  | {
+      kind: 'log';
+      level: 'info' | 'warn' | 'err';
+      device: string | null;
+      text: string;
+      /** The driver dev_printk names the device by (`pcieport`, `vfio-pci`); absent: `pci`. */
+      driver?: string;
+    }
   | { kind: 'function-reset'; device: string; method: string; result: string }
   | { kind: 'bus-reset'; bridge: string; scope: string[]; result: string }
   | { kind: 'slot-reset'; slot: string; scope: string[]; result: string }
@@ -33,8 +40,8 @@ export class KernelLog {
   }
 
   /** dmesg-style line: `<device driver> <bdf>: text`, as pci_info/pci_warn print. */
-  print(level: 'info' | 'warn' | 'err', device: string | null, text: string): void {
-    this.emit({ kind: 'log', level, device, text });
+  print(level: 'info' | 'warn' | 'err', device: string | null, text: string, driver?: string): void {
+    this.emit({ kind: 'log', level, device, text, ...(driver ? { driver } : {}) });
   }
 
   all(): readonly LoggedEvent[] {
@@ -54,7 +61,7 @@ export class KernelLog {
     return this.events.flatMap(({ atMs, event }) =>
       event.kind === 'log'
         ? [
-            `[${(atMs / 1000).toFixed(6).padStart(12)}] ${event.device ? `pci ${event.device}: ` : ''}${event.text}`,
+            `[${(atMs / 1000).toFixed(6).padStart(12)}] ${event.device ? `${event.driver ?? 'pci'} ${event.device}: ` : ''}${event.text}`,
           ]
         : [],
     );

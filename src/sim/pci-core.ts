@@ -34,6 +34,16 @@ export interface PciDevState {
   readiness: Readiness;
   /** Another thread holds `device_lock` (fault injection): trylocks fail with EAGAIN (D3, X1). */
   deviceLockHeld: boolean;
+  /**
+   * An uncorrectable (AER) error the function signalled and no reset has cleared yet (`sim/aer.ts`):
+   * config reads return all-ones until the function is reset. `status` is the AER Uncorrectable
+   * Error Status bit set.
+   */
+  uncorrectable: { atMs: number; status: number } | null;
+  /** BAR0–BAR5 sizes in bytes (0: not implemented). The topology format has no BARs: set with the `bars` fault. */
+  bars: number[];
+  /** What the device will look like after its next reset (a firmware update waiting for it), or null. */
+  afterReset: { bars: number[] } | null;
   /** Number of resets the function has gone through, and the last one's method. */
   resets: number;
   lastReset: { atMs: number; how: ResetMethod | 'slot' | 'bus' } | null;
@@ -99,4 +109,8 @@ export type PciFault =
   | { kind: 'link-after-reset'; up: boolean }
   | { kind: 'surprise-removal' }
   /** The user (or firmware) changed device state; a reset must clear it. */
-  | { kind: 'dirty'; value: number };
+  | { kind: 'dirty'; value: number }
+  /** The device's BAR0–BAR5 sizes now (bytes; missing entries are 0). */
+  | { kind: 'bars'; sizes: number[] }
+  /** New BAR sizes the device takes at its next reset (firmware updated, activated by reset). */
+  | { kind: 'after-reset'; bars: number[] };

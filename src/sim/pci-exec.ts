@@ -258,7 +258,18 @@ export class SimPciCore implements PciCore {
    * msleep(100) (imm_ready is not modelled), pci_dev_wait(60 s). [2013] T10: the fixed sleep only.
    */
   private flr(f: PciFunction, reason: string, how: ResetHow): ResetErrno {
-    if (this.state(f.name).present) this.physicalReset(f, how);
+    const st = this.state(f.name);
+    if (st.uncorrectable && this.era !== '2013') {
+      // pci_wait_for_pending_transaction: Device Status reads all-ones, so Transactions Pending
+      // looks set at each of its four reads (0, +100, +200, +400 ms); pcie_flr goes on anyway.
+      for (const ms of [100, 200, 400]) this.clock.msleep(ms);
+      this.log.print(
+        'err',
+        f.name,
+        'timed out waiting for pending transaction; performing function level reset anyway',
+      );
+    }
+    if (st.present) this.physicalReset(f, how);
     this.clock.msleep(PCI_TIMING.flrMs);
     if (this.era === '2013') return 0;
     return this.devWait(f, reason, PCI_TIMING.readyPollMs);
@@ -267,8 +278,8 @@ export class SimPciCore implements PciCore {
   /** T8: pci_pm_reset — EINVAL outside D0, D3hot, d3hot delay, D0 (the internal reset), delay, pci_dev_wait. */
   private pmReset(f: PciFunction): ResetErrno {
     const st = this.state(f.name);
-    // PMCSR of an absent device reads all-ones: No_Soft_Reset looks set.
-    if (!st.present) return ENOTTY;
+    // PMCSR of an absent device, or of one in an uncorrectable error, reads all-ones: No_Soft_Reset looks set.
+    if (!st.present || st.uncorrectable) return ENOTTY;
     if (st.power !== 'D0') return 'EINVAL';
     this.writePowerState(st, 'D3hot');
     this.d3Sleep();
@@ -462,6 +473,8 @@ export class SimPciCore implements PciCore {
         Object.assign(st, {
           ...freshState(g),
           readiness: st.readiness,
+          // The device is the same card: enumeration finds the BAR sizes it had.
+          bars: st.bars,
           resets: st.resets,
           lastReset: st.lastReset,
         });
@@ -649,6 +662,12 @@ export class SimPciCore implements PciCore {
     st.config = buildConfigSpace(f.desc);
     st.internalState = 0;
     st.power = 'D0';
+    // A reset clears an uncorrectable error and activates what the device waited to become.
+    st.uncorrectable = null;
+    if (st.afterReset) {
+      st.bars = [...st.afterReset.bars];
+      st.afterReset = null;
+    }
     st.resets += 1;
     st.lastReset = { atMs: now, how };
     this.resetAt.set(f.name, now);
@@ -708,6 +727,12 @@ export class SimPciCore implements PciCore {
       case 'dirty':
         st.internalState = fault.value;
         return;
+      case 'bars':
+        st.bars = barSizes(fault.sizes);
+        return;
+      case 'after-reset':
+        st.afterReset = { bars: barSizes(fault.bars) };
+        return;
       case 'surprise-removal': {
         const gone = [st.fn, ...(st.fn.subordinate ? busScope(st.fn.subordinate) : [])];
         for (const g of gone) {
@@ -743,9 +768,19 @@ function freshState(fn: PciFunction): PciDevState {
     internalState: 0,
     readiness: { kind: 'ready' },
     deviceLockHeld: false,
+    uncorrectable: null,
+    bars: barSizes([]),
+    afterReset: null,
     resets: 0,
     lastReset: null,
   };
+}
+
+/** Six BAR sizes: the given ones (non-negative integers), the rest 0. */
+function barSizes(sizes: readonly number[]): number[] {
+  if (sizes.length > 6 || sizes.some((n) => !Number.isSafeInteger(n) || n < 0))
+    throw new RangeError(`BAR sizes: at most 6 non-negative integers (bytes), got ${JSON.stringify(sizes)}`);
+  return Array.from({ length: 6 }, (_, i) => sizes[i] ?? 0);
 }
 
 /** WB2 `pci_bus_max_d3cold_delay`: start min=100, max=0; result max(min, max). */

@@ -145,7 +145,7 @@ test('D4 (scenario 8): an unknown ioctl on a vfio-pci device fd fails with ENOTT
   throwsErrno(() => k.sys.ioctl(o.device, 0x3b00 | 99), 'ENOTTY', 'D4');
   throwsErrno(() => k.sys.ioctl(o.device, VFIO.SET_IOMMU, 3), 'ENOTTY', 'D4');
   throwsErrno(
-    () => k.sys.ioctl(o.device, VFIO.DEVICE_GET_REGION_INFO, new Uint8Array(32)),
+    () => k.sys.ioctl(o.device, VFIO.DEVICE_FEATURE, new Uint8Array(16)),
     'ENOTTY',
     'D4.unmodelled',
   );

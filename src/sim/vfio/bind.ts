@@ -5,6 +5,7 @@
  * `vfio_pci_core_unregister_device`, `vfio_unregister_group_dev` (the blocking wait and its
  * "request" to the user), `vfio_device_remove_group`, and the driver core's `bind_store`,
  * `unbind_store`, `really_probe` → `pci_dma_configure` → `iommu_device_use_default_domain`.
+ * The wait of an unbind whose device is held, and its requests to the user, are in request.ts.
  * @module
  */
 
@@ -16,6 +17,7 @@ import { detachGroup } from './container.ts';
 import { devSetKey, joinDevSet, leaveDevSet } from './dev-set.ts';
 import type { KernelCtx, VfioDevice, VfioGroup } from './model.ts';
 import { idle } from './power.ts';
+import { blockUntilReleased } from './request.ts';
 import { vfioOwnsDma } from './viability.ts';
 
 /** The host driver the description names, i.e. what the function had before vfio-pci (null if unknown). */
@@ -64,6 +66,8 @@ function registerVfio(ctx: KernelCtx, fn: PciFunction, syscall: string): VfioDev
     cdevFiles: 0,
     cdevOpened: false,
     bound: null,
+    errTrigger: null,
+    reqTrigger: null,
   };
   group.devices.push(dev);
   devSet?.members.push(dev);
@@ -148,17 +152,21 @@ export function unbindDriver(ctx: KernelCtx, name: string, driver: string, sysca
   if (!fn || !st || st.driver !== driver)
     fail('unbind.not-bound', syscall, `${name} is not bound to ${driver}`);
   const dev = ctx.devices.get(name);
-  if (dev) {
-    if (dev.openCount > 0 || dev.cdevFiles > 0) {
-      // vfio_pci_core_request with no request eventfd registered, as the kernel prints it.
-      ctx.log.print('warn', name, 'No device request channel registered, blocked until released by user');
-      fail('D1', syscall, `${name}: ${dev.openCount} open(s), ${dev.cdevFiles} cdev file(s)`);
-    }
-    unregisterVfio(ctx, dev);
+  const finish = () => {
+    if (dev) unregisterVfio(ctx, dev);
+    st.driver = null;
+    relinkDriver(ctx.vfs, fn, driver, null);
+    ctx.log.emit({ kind: 'unbind', device: name, driver });
+  };
+  if (dev && (dev.openCount > 0 || dev.cdevFiles > 0)) {
+    // D1: the unbind waits for the user; with a REQ eventfd the user is asked (request.ts).
+    if (ctx.era !== '2013' && (dev.reqTrigger || ctx.removals.has(name)))
+      blockUntilReleased(ctx, dev, driver, syscall, finish);
+    // vfio_pci_core_request with no request eventfd registered, as the kernel prints it.
+    ctx.log.print('warn', name, 'No device request channel registered, blocked until released by user');
+    fail('D1', syscall, `${name}: ${dev.openCount} open(s), ${dev.cdevFiles} cdev file(s)`);
   }
-  st.driver = null;
-  relinkDriver(ctx.vfs, fn, driver, null);
-  ctx.log.emit({ kind: 'unbind', device: name, driver });
+  finish();
 }
 
 /** `bus/pci/drivers_probe`: an unbound function gets its matching driver; probe errors are only logged. */

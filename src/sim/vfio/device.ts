@@ -1,5 +1,5 @@
 /**
- * Device fd ioctls of vfio-pci (D2–D4) and what closing a device fd releases. Read from
+ * Device fd ioctls of vfio-pci (D2–D4; IRQ and region info in irqs.ts / regions.ts). Read from
  * `vfio_pci_core_ioctl`, `vfio_pci_ioctl_get_info` (6.1: copies back 16 bytes, or 20 when argsz
  * covers `cap_offset`), `vfio_pci_ioctl_reset` (memory lock, D0, `pci_try_reset_function`).
  * @module
@@ -15,7 +15,6 @@ import {
   decodeBindIommufd,
   encodeDeviceInfo,
   VFIO_DEVICE_FLAGS,
-  VFIO_PCI_NUM_IRQS,
   VFIO_PCI_NUM_REGIONS,
 } from '../../uapi/vfio-structs.ts';
 import { SimDeadlockError } from '../pci-exec.ts';
@@ -24,8 +23,10 @@ import type { DeviceFile } from './fds.ts';
 import { hotReset } from './hot-reset.ts';
 import { hotReset2013 } from './hot-reset-2013.ts';
 import { hotResetInfo } from './hot-reset-info.ts';
+import { getIrqInfo, numIrqs, setIrqs } from './irqs.ts';
 import type { KernelCtx, VfioDevice } from './model.ts';
 import { wake } from './power.ts';
+import { getRegionInfo } from './regions.ts';
 import { decodeIn, u32, userIn, userOut } from './user-mem.ts';
 
 /** `offsetofend(struct vfio_iommu_type1_info, cap_offset)`: 6.1's threshold for the longer copy. */
@@ -48,7 +49,7 @@ function getInfo(ctx: KernelCtx, dev: VfioDevice, arg: IoctlArg | undefined, sys
     argsz,
     flags,
     numRegions: VFIO_PCI_NUM_REGIONS,
-    numIrqs: VFIO_PCI_NUM_IRQS,
+    numIrqs: numIrqs(ctx.era),
     capOffset: 0,
   });
   userOut(buf, 0, info.subarray(0, infoCopySize(ctx.era, argsz)), syscall);
@@ -115,9 +116,11 @@ export function vfioPciIoctl(
     case VFIO.DEVICE_PCI_HOT_RESET:
       return ctx.era === '2013' ? hotReset2013(ctx, dev, arg, syscall) : hotReset(ctx, dev, arg, syscall);
     case VFIO.DEVICE_GET_REGION_INFO:
+      return getRegionInfo(ctx, dev, arg, syscall);
     case VFIO.DEVICE_GET_IRQ_INFO:
+      return getIrqInfo(ctx, dev, arg, syscall);
     case VFIO.DEVICE_SET_IRQS:
-      return fail('D4.unmodelled', syscall);
+      return setIrqs(ctx, dev, arg, syscall);
     case VFIO.DEVICE_IOEVENTFD:
     case VFIO.DEVICE_FEATURE:
       // Both arrived after 2013 (4.17, 5.7).

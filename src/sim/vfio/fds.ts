@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { EventfdCtx } from '../eventfd.ts';
 import type { KvmVfio, KvmVm } from '../kvm/model.ts';
 import type { Container, IommufdCtx, VfioDevice, VfioGroup } from './model.ts';
 
@@ -70,6 +71,12 @@ export interface KvmDeviceFile extends FileBase {
   vfio: KvmVfio;
 }
 
+/** An eventfd(2); VFIO triggers keep its `ctx`, which outlives the file. */
+export interface EventfdFile extends FileBase {
+  kind: 'eventfd';
+  ctx: EventfdCtx;
+}
+
 export type OpenFile =
   | ContainerFile
   | GroupFile
@@ -79,7 +86,8 @@ export type OpenFile =
   | CdevFile
   | KvmFile
   | KvmVmFile
-  | KvmDeviceFile;
+  | KvmDeviceFile
+  | EventfdFile;
 export type FileKind = OpenFile['kind'];
 
 /** The lowest free descriptor is reused, from 3 up (0–2 are stdio), as Linux does. */

@@ -48,6 +48,7 @@ export function putFile(ctx: KernelCtx, file: OpenFile): void {
     case 'container':
     case 'null':
     case 'kvm':
+    case 'eventfd':
       return;
   }
 }

@@ -59,6 +59,9 @@ export function openDevice(
 export function closeDevice(ctx: KernelCtx, dev: VfioDevice): void {
   if (dev.openCount === 1) {
     lastClose(ctx, dev);
+    // vfio_pci_core_close_device: the ERR and REQ eventfds are put after close_device.
+    dev.errTrigger = null;
+    dev.reqTrigger = null;
     unbindDevice(dev);
   }
   dev.openCount--;

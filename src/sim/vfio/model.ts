@@ -7,6 +7,7 @@
 import type { Era } from '../../pci/era.ts';
 import type { PciFunction } from '../../pci/topology.ts';
 import type { SimClock } from '../clock.ts';
+import type { EventfdCtx } from '../eventfd.ts';
 import type { SimHost } from '../host.ts';
 import type { KernelLog } from '../log.ts';
 import type { PciCore } from '../pci-core.ts';
@@ -72,6 +73,25 @@ export interface VfioDevice {
   cdevOpened: boolean;
   /** `vdev->iommufd_device`: bound to an iommufd ctx by a cdev bind (K3) or a compat group open (K7). */
   bound: IommufdBinding | null;
+  /** `vdev->err_trigger` (VFIO_PCI_ERR_IRQ_INDEX): signalled by AER error_detected; dropped at last close. */
+  errTrigger: EventfdCtx | null;
+  /** `vdev->req_trigger` (VFIO_PCI_REQ_IRQ_INDEX): signalled while an unbind waits for the user; dropped at last close. */
+  reqTrigger: EventfdCtx | null;
+}
+
+/**
+ * An unbind of vfio-pci blocked in `vfio_unregister_group_dev` until the device is released: the
+ * write(2) has not returned; it completes when the last device file closes.
+ */
+export interface PendingRemoval {
+  readonly device: VfioDevice;
+  readonly driver: string;
+  /** Requests relayed so far (`vfio_pci_core_request`'s count). */
+  requests: number;
+  /** Cancels the 10 s re-request timer. */
+  cancel: () => void;
+  /** Finishes the unbind (vfio-pci remove, driver link gone). */
+  readonly finish: () => void;
 }
 
 /** A vfio device's `iommufd_device`: its object id in the ctx and its attachment (K5). */
@@ -121,6 +141,8 @@ export interface KernelCtx {
   /** Bound vfio devices by BDF. */
   readonly devices: Map<string, VfioDevice>;
   readonly devSets: Map<string, DevSet>;
+  /** Unbinds waiting for their device to be released (D1), by BDF. */
+  readonly removals: Map<string, PendingRemoval>;
   nextContainerId: number;
   nextIommufdId: number;
 }
