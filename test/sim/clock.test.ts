@@ -59,3 +59,20 @@ test('the kernel log stamps events with virtual time and prints them as dmesg do
   ]);
   assert.equal(log.since(1)[0]?.event.kind, 'hot-remove');
 });
+
+test('kernel timers run at their deadline, in order, whoever moves the clock; a cancelled one never runs', () => {
+  const c = new SimClock(BARE_METAL);
+  const seen: string[] = [];
+  c.at(30, () => seen.push(`b@${c.now()}`));
+  c.at(10, () => {
+    seen.push(`a@${c.now()}`);
+    c.at(c.now() + 5, () => seen.push(`a2@${c.now()}`));
+  });
+  const cancel = c.at(20, () => seen.push('never'));
+  cancel();
+  assert.equal(c.nextTimer(), 10);
+  c.advance(100);
+  assert.deepEqual(seen, ['a@10', 'a2@15', 'b@30']);
+  assert.equal(c.now(), 100);
+  assert.equal(c.nextTimer(), null);
+});
