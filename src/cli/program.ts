@@ -18,6 +18,7 @@ import { registerReset } from './commands/reset.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerRun } from './commands/run.ts';
 import { registerScan } from './commands/scan.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import {
   type CliIo,
@@ -45,6 +46,7 @@ const COMMANDS: RegisterCommand[] = [
   registerRestore,
   registerReset,
   registerRun,
+  registerServe,
   registerDemo,
 ];
 
