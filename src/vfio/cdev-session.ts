@@ -172,6 +172,13 @@ export class CdevSession implements VfioSession<CdevDevice> {
     return [...this.devices.values()];
   }
 
+  /** Closes the device's cdev: the kernel unbinds it from the context and runs close_device (K6). */
+  closeDevice(dev: CdevDevice): void {
+    if (this.devices.get(dev.bdf) !== dev) return;
+    this.devices.delete(dev.bdf);
+    this.host.sys.close(dev.fd);
+  }
+
   close(): void {
     for (const d of this.devices.values()) this.host.sys.close(d.fd);
     this.devices.clear();

@@ -24,6 +24,12 @@ export const VFIO_ERROR_CODES = [
   'VFIO_RESET_E_NOT_VFIO',
   /** A group is open elsewhere (EBUSY on open, G2). */
   'VFIO_RESET_E_GROUP_BUSY',
+  /** The kernel interface offers no eventfds (or cannot wait on them), so events cannot be watched. */
+  'VFIO_RESET_E_NO_EVENTFD',
+  /** The device cannot report what was asked (no ERR index on a conventional PCI function). */
+  'VFIO_RESET_E_NO_ERROR_REPORTING',
+  /** An awaited event (error, release request) did not come within the time allowed. */
+  'VFIO_RESET_E_NO_EVENT',
   /** Any other kernel refusal; the errno says which. */
   'VFIO_RESET_E_IOCTL',
 ] as const;

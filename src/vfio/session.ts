@@ -24,5 +24,7 @@ export interface VfioSession<D extends SessionDevice = SessionDevice> {
   hotResetInfo(dev: D): HotResetInfoResult;
   hotReset(dev: D): { affected: DeviceRef[] };
   heldDevices(): D[];
+  /** Closes one device's fd (the kernel's close-time reset runs if it was the last user, O3/O4). */
+  closeDevice(dev: D): void;
   close(): void;
 }
