@@ -83,7 +83,7 @@ describe('hostToTopologyYaml: round trip', () => {
     assert.ok(lines.includes('      - bdf: "00:02.0"'));
     assert.ok(lines.includes('        kind: root-port'));
     assert.ok(lines.includes('        acs: { cap: [ sv, tb, rr, cr, uf, dt ], ctrl: [ sv, rr, cr, uf ] }'));
-    assert.ok(lines.some((l) => /^ {8}slot: \{ number: 1, hotplug: acpiphp/.test(l)));
+    assert.ok(lines.some((l) => /^ {8}slot: \{ number: 1, name: "0", hotplug: acpiphp/.test(l)));
     // Defaults are not repeated: the root port's driver (pcieport) and class (PCI bridge).
     assert.ok(!yaml.includes('pcieport'));
     assert.ok(!yaml.includes('0x060400'));

@@ -36,7 +36,7 @@ test('I4/I7: INFO through the two-call protocol lists the scope in walk order wi
   assert.equal(new Set(info.entries.map((e) => e.id)).size, 1);
 });
 
-test('§10.4 #26: the PPB hot reset with the one group fd succeeds in about 20 ms', () => {
+test('§10.4 #26: the PPB hot reset with the one group fd succeeds in about 13 ms (the rig: 13.5–15.6 ms with userspace)', () => {
   const k = simOf('qemu-ppb');
   const s = new GroupSession(k);
   const d = s.openDevice('0000:02:01.0');
@@ -47,7 +47,7 @@ test('§10.4 #26: the PPB hot reset with the one group fd succeeds in about 20 m
     r.affected.map((a) => a.bdf),
     ['0000:02:01.0', '0000:02:01.1'],
   );
-  assert.ok(ms >= 18 && ms <= 22, `${ms} ms`);
+  assert.ok(ms >= 12 && ms <= 15, `${ms} ms`);
 });
 
 test('H6 precheck: a function in scope on a host driver is named with driver and group, before the kernel is asked', () => {
