@@ -3,19 +3,37 @@ import { Option } from '@commander-js/extra-typings';
 import { deviceMetrics } from '../../plan/metrics.ts';
 import { scanDocument } from '../../render/json.ts';
 import { renderPrometheus } from '../../render/prometheus.ts';
+import { renderTopologySvg } from '../../render/svg/svg.ts';
 import { renderScan } from '../../render/text.ts';
 import { resetCapabilitiesOf } from '../../vfio/strategy.ts';
-import { type Globals, inventoryOf, json, openGlobalHost, out, type RegisterCommand } from '../context.ts';
+import {
+  type Globals,
+  inventoryOf,
+  json,
+  openGlobalHost,
+  out,
+  type RegisterCommand,
+  writeNewFile,
+} from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { namerOf } from '../names.ts';
 
 export type ScanFormat = 'text' | 'json' | 'prometheus';
 
-function scan(g: Globals, format: ScanFormat | undefined): number {
+function scan(g: Globals, format: ScanFormat | undefined, svg: string | undefined): number {
   if (g.json && format !== undefined && format !== 'json')
     throw new UsageError(`--json and --format ${format} disagree; give one of them`);
+  if (svg === '-' && (g.json || format !== undefined))
+    throw new UsageError(
+      '--svg - writes the picture to stdout; it cannot share stdout with --json or --format',
+    );
   const opened = openGlobalHost(g);
   const inv = inventoryOf(g, opened);
+  if (svg === '-') {
+    out(renderTopologySvg(inv));
+    return 0;
+  }
+  if (svg !== undefined) writeNewFile(svg, renderTopologySvg(inv));
   const f = format ?? (g.json ? 'json' : 'text');
   if (f === 'json') json(scanDocument(inv));
   else if (f === 'prometheus')
@@ -25,7 +43,7 @@ function scan(g: Globals, format: ScanFormat | undefined): number {
         deviceMetrics(inv, (bdf) => resetCapabilitiesOf(opened.reader, bdf)),
       ),
     );
-  else out(renderScan(inv, namerOf(g)));
+  else out(`${renderScan(inv, namerOf(g))}${svg === undefined ? '' : `picture written to ${svg}\n`}`);
   return 0;
 }
 
@@ -38,5 +56,8 @@ export const registerScan: RegisterCommand = (p, ctx) => {
         'text (default), json (as --json), or prometheus: node_exporter textfile metrics of reset readiness',
       ).choices(['text', 'json', 'prometheus'] as const),
     )
-    .action(ctx.act('scan', (o: { format?: ScanFormat }) => scan(ctx.globals(), o.format)));
+    .option('--svg <file>', 'also draw the tree as an SVG picture into a new file (- for stdout only)')
+    .action(
+      ctx.act('scan', (o: { format?: ScanFormat; svg?: string }) => scan(ctx.globals(), o.format, o.svg)),
+    );
 };
