@@ -4,14 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { main } from '../../src/cli/program.ts';
+import { runCli } from '../helpers/cli.ts';
 
-function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 const WS = 'sim:examples/workstation.yaml';
 const IDS = ['--pci-ids', 'test/fixtures/pci.ids'];

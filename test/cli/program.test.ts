@@ -3,14 +3,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { main } from '../../src/cli/program.ts';
+import { runCli } from '../helpers/cli.ts';
 
-function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 const WS = 'sim:examples/workstation.yaml';
 const tmp = mkdtempSync(join(tmpdir(), 'vfio-reset-cli-'));

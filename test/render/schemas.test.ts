@@ -8,17 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { z } from 'zod';
-import { main } from '../../src/cli/program.ts';
 import { DOCUMENT_SCHEMAS, type DocumentName, jsonSchemaFiles } from '../../src/render/schemas/index.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vfio-reset-schemas-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(...argv: string[]) {
-  let stdout = '';
-  const code = main(argv, { stdout: (s) => (stdout += s), stderr: () => {} });
-  return { code, stdout };
-}
+const run = runCli;
 
 function valid(name: DocumentName, doc: unknown, what: string): void {
   const r = (DOCUMENT_SCHEMAS[name] as z.ZodType).safeParse(doc);
