@@ -81,6 +81,8 @@ test('bind, restore, reset, dump, snapshot, import-lspci, run and errors', () =>
   for (const l of lines) valid('run', JSON.parse(l), l.slice(0, 80));
   jsonOf('error', '--host', ws, 'info', '77:00.0');
   jsonOf('error', '--host', ws, 'plan', '77:00.0');
+  assert.equal(run('--json', 'demo').code, 2, 'demo has no JSON form: an error document, not text');
+  jsonOf('error', 'demo');
 });
 
 test('schemas/*.json are what `npm run schemas` writes now', () => {
