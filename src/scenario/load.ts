@@ -73,6 +73,10 @@ const FD_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'kvm-create-device': ['vm'],
   'kvm-file': ['device', 'file'],
   ioctl: ['fd'],
+  'irq-info': ['device'],
+  'set-irq': ['device', 'fd'],
+  'region-info': ['device'],
+  'wait-event': ['fd'],
 };
 
 /** Where each verb names a PCI address. */
@@ -82,6 +86,8 @@ const BDF_FIELDS: Readonly<Record<string, readonly string[]>> = {
   unbind: [''],
   bind: ['device'],
   'get-device': ['device'],
+  'inject-error': [''],
+  'unbind-while-open': [''],
 };
 
 /** The verb keys a step mapping has (normally one). */
@@ -279,7 +285,7 @@ function checkSteps(scenario: Scenario, located: LocatedDocument): FileIssue[] {
   return issues;
 }
 
-/** The handles a step defines (`as:` on the step, or inside `get-device`, `ioas-alloc`, `kvm-create-device`), with where. */
+/** The handles a step defines (`as:` on the step, `eventfd: <name>`, or inside `get-device`, `ioas-alloc`, `kvm-create-device`), with where. */
 function definitions(step: Step, i: number): { name: string; path: FilePath }[] {
   const out: { name: string; path: FilePath }[] = [];
   if ('as' in step && typeof step.as === 'string') out.push({ name: step.as, path: ['steps', i, 'as'] });
@@ -287,6 +293,7 @@ function definitions(step: Step, i: number): { name: string; path: FilePath }[] 
     out.push({ name: step['get-device'].as, path: ['steps', i, 'get-device', 'as'] });
   if ('ioas-alloc' in step && step['ioas-alloc'].as !== undefined)
     out.push({ name: step['ioas-alloc'].as, path: ['steps', i, 'ioas-alloc', 'as'] });
+  if ('eventfd' in step) out.push({ name: step.eventfd, path: ['steps', i, 'eventfd'] });
   if ('kvm-create-device' in step && step['kvm-create-device'].as !== undefined)
     out.push({ name: step['kvm-create-device'].as, path: ['steps', i, 'kvm-create-device', 'as'] });
   return out;

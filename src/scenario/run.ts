@@ -9,8 +9,21 @@
 import { KernelError, type KernelHost } from '../kernel/syscalls.ts';
 import { SysfsError } from '../kernel/sysfs.ts';
 import { formatBdf, fromDevfn, parseBdf } from '../pci/bdf.ts';
+import { SimBlockedError } from '../sim/vfio/request.ts';
 import { isErrnoName } from '../uapi/errno.ts';
 import { IOMMUFD, KVM, VFIO } from '../uapi/ioctl.ts';
+import {
+  decodeIrqInfo,
+  decodeRegionInfo,
+  encodeIrqInfo,
+  encodeIrqSet,
+  encodeRegionInfo,
+  IRQ_INFO_SIZE,
+  IRQ_SET_HEADER_SIZE,
+  irqSetDataSize,
+  REGION_INFO_SIZE,
+  VFIO_IRQ_SET,
+} from '../uapi/vfio-irqs.ts';
 import {
   DEVICE_INFO_SIZE,
   decodeAttachPt,
@@ -304,7 +317,120 @@ function perform(
     target.inject(step.fault);
     return null;
   }
+  const irqs = performIrqStep(target, step, fd, keep);
+  if (irqs !== NOT_IRQ_STEP) return irqs;
   throw new Error(`unknown step ${stepVerb(step)}`);
+}
+
+const NOT_IRQ_STEP = Symbol('not an irq step');
+
+const IRQ_INDEX = { intx: 0, msi: 1, msix: 2, err: 3, req: 4 } as const;
+const REGION_INDEX = {
+  bar0: 0,
+  bar1: 1,
+  bar2: 2,
+  bar3: 3,
+  bar4: 4,
+  bar5: 5,
+  rom: 6,
+  config: 7,
+  vga: 8,
+} as const;
+const SET_IRQ_DATA = {
+  none: VFIO_IRQ_SET.DATA_NONE,
+  bool: VFIO_IRQ_SET.DATA_BOOL,
+  eventfd: VFIO_IRQ_SET.DATA_EVENTFD,
+};
+const SET_IRQ_ACTION = {
+  trigger: VFIO_IRQ_SET.ACTION_TRIGGER,
+  mask: VFIO_IRQ_SET.ACTION_MASK,
+  unmask: VFIO_IRQ_SET.ACTION_UNMASK,
+};
+
+/** The error-notification and release-request steps (eventfd, irq-info, set-irq, region-info, wait-event, inject-error, unbind-while-open). */
+function performIrqStep(
+  target: ScenarioTarget,
+  step: Step,
+  fd: (r: string | number) => number,
+  keep: (as: string | undefined, v: number) => number,
+): unknown {
+  const { sys, sysfs } = target.host;
+  const eventfds = () => {
+    if (!sys.eventfd || !sys.readEventfd || !sys.poll)
+      throw new StepSkipped('this kernel interface has no eventfd/poll');
+    return { eventfd: sys.eventfd.bind(sys), read: sys.readEventfd.bind(sys), poll: sys.poll.bind(sys) };
+  };
+  if ('eventfd' in step) return keep(step.eventfd, eventfds().eventfd());
+  if ('irq-info' in step) {
+    const s = step['irq-info'];
+    const index = typeof s.index === 'number' ? s.index : IRQ_INDEX[s.index];
+    const buf = encodeIrqInfo({ argsz: s.argsz ?? IRQ_INFO_SIZE, flags: 0, index, count: 0 });
+    sys.ioctl(fd(s.device), VFIO.DEVICE_GET_IRQ_INFO, buf);
+    const r = decodeIrqInfo(buf);
+    return { flags: r.flags, count: r.count };
+  }
+  if ('set-irq' in step) {
+    const s = step['set-irq'];
+    const index = typeof s.index === 'number' ? s.index : IRQ_INDEX[s.index];
+    const data = s.data ?? 'eventfd';
+    const elements =
+      data === 'eventfd' ? [s.fd === undefined ? -1 : fd(s.fd)] : data === 'bool' ? [s.value ?? 1] : [];
+    const count = s.count ?? (data === 'none' ? 1 : elements.length);
+    const flags = SET_IRQ_DATA[data] | SET_IRQ_ACTION[s.action ?? 'trigger'];
+    const buf = encodeIrqSet({
+      argsz: s.argsz ?? IRQ_SET_HEADER_SIZE + irqSetDataSize(flags) * elements.length,
+      flags,
+      index,
+      start: s.start ?? 0,
+      count,
+      data: elements,
+    });
+    return sys.ioctl(fd(s.device), VFIO.DEVICE_SET_IRQS, buf);
+  }
+  if ('region-info' in step) {
+    const s = step['region-info'];
+    const index = typeof s.index === 'number' ? s.index : REGION_INDEX[s.index];
+    const buf = encodeRegionInfo({
+      argsz: s.argsz ?? REGION_INFO_SIZE,
+      flags: 0,
+      index,
+      capOffset: 0,
+      size: 0n,
+      offset: 0n,
+    });
+    sys.ioctl(fd(s.device), VFIO.DEVICE_GET_REGION_INFO, buf);
+    const r = decodeRegionInfo(buf);
+    return { flags: r.flags, size: Number(r.size) };
+  }
+  if ('wait-event' in step) {
+    const s = step['wait-event'];
+    const e = eventfds();
+    const efd = fd(s.fd);
+    if (e.poll([efd], s.timeout).length === 0)
+      throw new KernelError('ETIMEDOUT', 'poll', `no event on fd ${efd} within ${s.timeout} ms`);
+    return { count: e.read(efd) };
+  }
+  if ('inject-error' in step) {
+    if (!target.inject) throw new StepSkipped('error injection exists only on the simulator');
+    target.inject({ kind: 'aer', device: formatBdf(parseBdf(step['inject-error'])) });
+    return null;
+  }
+  if ('unbind-while-open' in step) {
+    // On Linux the write blocks this runner until the device is released: only the simulator,
+    // which reports the blocked write, can run the steps that follow it.
+    if (target.kind !== 'sim') throw new StepSkipped('a blocking unbind needs the simulator');
+    const bdf = formatBdf(parseBdf(step['unbind-while-open']));
+    const current = driverOf(sysfs, bdf);
+    if (!current) throw new KernelError('ENODEV', `unbind ${bdf}`, 'no driver bound');
+    try {
+      sys.writeSysfs(`bus/pci/drivers/${current}/unbind`, bdf);
+    } catch (e) {
+      if (e instanceof SimBlockedError) return { blocked: true };
+      throw e;
+    }
+    return { blocked: false };
+  }
+  return NOT_IRQ_STEP;
 }
 
 /** A failed sysfs read is an outcome like an ioctl's errno (a missing attribute reads as ENOENT). */

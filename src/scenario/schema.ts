@@ -25,6 +25,13 @@ const Handle = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a handle name such
 const FdRef = z.union([Handle, z.number().int()]);
 const Bdf = z.string().min(1);
 const U32 = z.number().int().min(0).max(0xffffffff);
+/** A vfio-pci IRQ index by name (VFIO_PCI_*_IRQ_INDEX) or number. */
+const IrqIndex = z.union([z.enum(['intx', 'msi', 'msix', 'err', 'req']), U32]);
+/** A vfio-pci region index by name (VFIO_PCI_*_REGION_INDEX) or number. */
+const RegionIndex = z.union([
+  z.enum(['bar0', 'bar1', 'bar2', 'bar3', 'bar4', 'bar5', 'rom', 'config', 'vga']),
+  U32,
+]);
 
 /** `ok`, an errno name (`EINVAL`), a number (the ioctl's value), or fields the value must contain. */
 export const Expectation = z.union([
@@ -119,7 +126,45 @@ export const StepSchema = z.union([
   step({ unbind: Bdf }),
   /** Simulator only: inject a fault (see sim/pci-core.ts PciFault and the kernel's own faults). */
   step({ fault: z.record(z.string(), z.unknown()) }),
+  /** eventfd(2) (non-blocking), kept under the handle given, for `set-irq` and `wait-event`. */
+  step({ eventfd: Handle }),
+  /** VFIO_DEVICE_GET_IRQ_INFO; the value is `{ flags, count }`. */
+  step({ 'irq-info': z.object({ device: FdRef, index: IrqIndex, argsz: U32.optional() }).strict() }),
+  /**
+   * VFIO_DEVICE_SET_IRQS. Default: ACTION_TRIGGER with DATA_EVENTFD and `fd` (a handle, or -1 to
+   * remove the trigger), count 1; `data: none` (loopback signal, or teardown with count 0) and
+   * `data: bool` (with `value`) as the uapi allows.
+   */
+  step({
+    'set-irq': z
+      .object({
+        device: FdRef,
+        index: IrqIndex,
+        fd: FdRef.optional(),
+        data: z.enum(['none', 'bool', 'eventfd']).optional(),
+        action: z.enum(['trigger', 'mask', 'unmask']).optional(),
+        value: z.number().int().min(0).max(255).optional(),
+        start: U32.optional(),
+        count: U32.optional(),
+        argsz: U32.optional(),
+      })
+      .strict(),
+  }),
+  /** VFIO_DEVICE_GET_REGION_INFO; the value is `{ flags, size }` (size in bytes). */
+  step({ 'region-info': z.object({ device: FdRef, index: RegionIndex, argsz: U32.optional() }).strict() }),
+  /** poll(2) an eventfd up to `timeout` ms, then read it: the value is `{ count }`; ETIMEDOUT when nothing came. */
+  step({ 'wait-event': z.object({ fd: FdRef, timeout: z.number().int().min(0) }).strict() }),
+  /** Simulator only: an uncorrectable (AER) error on this function (sim/aer.ts). */
+  step({ 'inject-error': Bdf }),
+  /**
+   * Simulator only: the host unbinds the device's driver while a user holds it. On Linux the
+   * write blocks until the device is released; the value is `{ blocked }`.
+   */
+  step({ 'unbind-while-open': Bdf }),
 ]);
+
+/** Verbs only a simulated kernel can carry out; other targets skip the file (suite.ts). */
+export const SIMULATOR_ONLY_VERBS = ['fault', 'inject-error', 'unbind-while-open'] as const;
 export type Step = z.infer<typeof StepSchema>;
 
 export const ScenarioSchema = z

@@ -85,7 +85,8 @@ export class SimKernel implements KernelHost {
   readonly log: KernelLog;
   /** The live sysfs projection: driver links follow every bind and unbind. */
   readonly sysfs: SysfsReader;
-  readonly sys: Syscalls;
+  /** Every call of the boundary, the optional eventfd ones included. */
+  readonly sys: Required<Syscalls>;
   private readonly ctx: KernelCtx;
 
   constructor(desc: HostDesc, opts: SimKernelOptions = {}) {

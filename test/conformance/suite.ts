@@ -21,7 +21,7 @@ import {
   type ScenarioTarget,
   type StepResult,
 } from '../../src/scenario/run.ts';
-import type { Scenario, Step } from '../../src/scenario/schema.ts';
+import { type Scenario, SIMULATOR_ONLY_VERBS, type Step } from '../../src/scenario/schema.ts';
 
 /** Where the suite's files live, relative to the repository root (the tests' working directory). */
 export const CONFORMANCE_DIR = 'scenarios/conformance';
@@ -75,7 +75,7 @@ export function conformanceFiles(dir: string = CONFORMANCE_DIR): ConformanceFile
         topology: scenario.topology === undefined ? null : resolve(base, scenario.topology),
         numbers: (scenario.checks ?? []).filter((c): c is number => typeof c === 'number'),
         eras: scenario.eras ?? (scenario.era ? [scenario.era] : ERAS),
-        needsFaults: scenario.steps.some((s) => 'fault' in s),
+        needsFaults: scenario.steps.some((s) => SIMULATOR_ONLY_VERBS.some((v) => v in s)),
       };
     });
 }

@@ -80,3 +80,53 @@ test('faults are skipped, not failed, on a target without fault injection', () =
   assert.equal(r.skipped, 1);
   assert.equal(r.failed, 0);
 });
+
+test('error and release steps: simulator-only ones and eventfd waits are skipped where the target cannot do them', () => {
+  const k = simOf('qemu-rp');
+  const { eventfd: _e, readEventfd: _r, poll: _p, ...plain } = k.sys;
+  const target = { kind: 'linux' as const, host: { sysfs: k.sysfs, sys: plain }, now: () => k.clock.now() };
+  const r = runScenario(
+    target,
+    parseScenario(
+      `name: t
+steps:
+  - { eventfd: e }
+  - { inject-error: "0000:01:00.0" }
+  - { unbind-while-open: "0000:01:00.0" }
+`,
+      'inline.yaml',
+      { dir: null },
+    ),
+  );
+  assert.deepEqual(
+    r.steps.map((s) => s.note),
+    [
+      'this kernel interface has no eventfd/poll',
+      'error injection exists only on the simulator',
+      'a blocking unbind needs the simulator',
+    ],
+  );
+  assert.equal(r.skipped, 3);
+});
+
+test('set-irq / wait-event / inject-error on the simulator: the owner sees the error', () => {
+  const r = run(
+    `name: t
+steps:
+  - { open: /dev/vfio/vfio, as: c }
+  - { open-group: "0000:01:00.0", as: g }
+  - { set-container: { group: g, container: c } }
+  - { set-iommu: { container: c, type: 1 } }
+  - { get-device: { group: g, device: "0000:01:00.0", as: d } }
+  - { eventfd: e }
+  - { set-irq: { device: d, index: err, fd: e } }
+  - { wait-event: { fd: e, timeout: 50 }, expect: ETIMEDOUT, duration: { min: 50, max: 50 } }
+  - { inject-error: "0000:01:00.0" }
+  - { wait-event: { fd: e, timeout: 50 }, expect: { count: 1 } }
+  - { region-info: { device: d, index: config }, expect: { flags: 3, size: 4096 } }
+`,
+    'qemu-rp',
+  );
+  assert.equal(r.failed, 0, JSON.stringify(r.steps.filter((s) => s.met === false)));
+  assert.equal(r.passed, 11);
+});

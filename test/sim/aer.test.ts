@@ -10,13 +10,14 @@ import type { LoggedEvent } from '../../src/sim/log.ts';
 import { devicePath } from '../../src/sim/sysfs.ts';
 import { VFIO } from '../../src/uapi/ioctl.ts';
 import { encodeIrqSet, VFIO_IRQ_SET, VFIO_PCI_IRQ_INDEX } from '../../src/uapi/vfio-irqs.ts';
-import { eraKernel, kernel, openDevice, throwsErrno } from '../helpers/vfio-steps.ts';
+import { simOf } from '../helpers/sim.ts';
+import { kernel, openDevice, throwsErrno } from '../helpers/vfio-steps.ts';
 
 const NVME_VFIO = '0000:05:00.0'; // workstation: vfio-pci, FLR, below downstream port 03:01.0, root port 00:1b.0
 const RP = '0000:01:00.0'; // qemu-rp: e1000e, pm reset only
 
 function setErrTrigger(k: SimKernel, device: number): number {
-  const efd = k.sys.eventfd!();
+  const efd = k.sys.eventfd();
   const flags = VFIO_IRQ_SET.DATA_EVENTFD | VFIO_IRQ_SET.ACTION_TRIGGER;
   k.sys.ioctl(
     device,
@@ -34,7 +35,7 @@ const lines = (events: readonly LoggedEvent[]) =>
   events.flatMap(({ event: e }) => (e.kind === 'log' ? [`${e.driver ?? 'pci'} ${e.device}: ${e.text}`] : []));
 
 test('a vfio-owned function signals its owner: ERR eventfd, all-ones config reads, no host recovery; an FLR clears it', () => {
-  const k = kernel('workstation');
+  const k = simOf('workstation');
   const { device } = openDevice(k, NVME_VFIO);
   const efd = setErrTrigger(k, device);
   const mark = k.log.length;
@@ -48,7 +49,7 @@ test('a vfio-owned function signals its owner: ERR eventfd, all-ones config read
     'vfio-pci 0000:05:00.0:    [14] CmpltTO                (First)',
     'pcieport 0000:03:01.0: AER: device recovery successful',
   ]);
-  assert.equal(k.sys.readEventfd!(efd), 1);
+  assert.equal(k.sys.readEventfd(efd), 1);
   assert.ok(
     config(k, NVME_VFIO).every((b) => b === 0xff),
     'config reads all-ones while in error',
@@ -81,14 +82,14 @@ test('a device in error cannot be pm reset (PMCSR reads all-ones): the next meth
 });
 
 test('without an ERR trigger vfio-pci signals nobody, and the device stays in error', () => {
-  const k = eraKernel('workstation', '6.6+');
+  const k = simOf('workstation', '6.6+');
   const r = k.injectError(NVME_VFIO);
   assert.deepEqual(r.outcomes, [{ bdf: NVME_VFIO, how: 'vfio', signalled: false }]);
   assert.notEqual(k.pci.state(NVME_VFIO).uncorrectable, null);
 });
 
 test('host drivers without error handlers below the port: unbind → reset → rebind, with the kernel log lines', () => {
-  const k = kernel('workstation');
+  const k = simOf('workstation');
   const mark = k.log.length;
   const r = k.injectError('0000:01:00.1'); // HDMI audio (snd_hda_intel) next to the GPU (nvidia)
   assert.deepEqual(
@@ -127,7 +128,7 @@ test('host drivers without error handlers below the port: unbind → reset → r
 });
 
 test('host drivers with error handlers recover their own device; no unbind', () => {
-  const k = kernel('workstation');
+  const k = simOf('workstation');
   const mark = k.log.length;
   const r = k.injectError('0000:04:00.0');
   assert.deepEqual(r.outcomes, [{ bdf: '0000:04:00.0', how: 'driver', driver: 'nvme' }]);
@@ -136,7 +137,7 @@ test('host drivers with error handlers recover their own device; no unbind', () 
 });
 
 test('AER injection refuses what the model does not cover, naming the function', () => {
-  const k = kernel('workstation');
+  const k = simOf('workstation');
   assert.throws(() => k.injectError('0000:00:02.0'), /0000:00:02.0 has no root or downstream port above it/);
   assert.throws(() => k.injectError('0000:03:01.0'), /0000:03:01.0 is a bridge/);
   assert.throws(() => k.injectError('0000:0a:00.0'), /0000:0a:00.0 is conventional PCI/);

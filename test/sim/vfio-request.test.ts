@@ -15,7 +15,7 @@ const RP = '0000:01:00.0';
 const UNBIND = 'bus/pci/drivers/vfio-pci/unbind';
 
 function setReq(k: SimKernel, device: number): number {
-  const efd = k.sys.eventfd!();
+  const efd = k.sys.eventfd();
   const flags = VFIO_IRQ_SET.DATA_EVENTFD | VFIO_IRQ_SET.ACTION_TRIGGER;
   k.sys.ioctl(
     device,
@@ -53,17 +53,17 @@ test('D1 with a REQ eventfd: the unbind blocks, the user is asked now and every 
   assert.equal(e.device, RP);
   assert.match(e.message, /blocks until 0000:01:00.0 is released/);
   assert.equal(k.host.state(RP)!.driver, 'vfio-pci', 'the write has not returned: still bound');
-  assert.deepEqual(k.sys.poll!([efd], 0), [efd]);
-  assert.equal(k.sys.readEventfd!(efd), 1);
+  assert.deepEqual(k.sys.poll([efd], 0), [efd]);
+  assert.equal(k.sys.readEventfd(efd), 1);
   assert.deepEqual(relayed(k), [`vfio-pci ${t0}: Relaying device request to user (#0)`]);
 
   // The next ask comes 10 s later, on the virtual clock.
-  assert.deepEqual(k.sys.poll!([efd], 15_000), [efd]);
+  assert.deepEqual(k.sys.poll([efd], 15_000), [efd]);
   assert.equal(k.clock.now() - t0, 10_000);
-  assert.equal(k.sys.readEventfd!(efd), 1);
+  assert.equal(k.sys.readEventfd(efd), 1);
   // Asks #2…#10 in the next 90 s; only #0 and #10 are logged (!(count % 10)).
-  assert.deepEqual(k.sys.poll!([], 90_000), []);
-  assert.equal(k.sys.readEventfd!(efd), 9);
+  assert.deepEqual(k.sys.poll([], 90_000), []);
+  assert.equal(k.sys.readEventfd(efd), 9);
   assert.deepEqual(relayed(k), [
     `vfio-pci ${t0}: Relaying device request to user (#0)`,
     `vfio-pci ${t0 + 100_000}: Relaying device request to user (#10)`,
@@ -71,14 +71,14 @@ test('D1 with a REQ eventfd: the unbind blocks, the user is asked now and every 
 
   // A second unbind joins the wait: no new request.
   blocked(() => k.sys.writeSysfs(UNBIND, RP));
-  throwsErrno(() => k.sys.readEventfd!(efd), 'EAGAIN', 'eventfd.EAGAIN');
+  throwsErrno(() => k.sys.readEventfd(efd), 'EAGAIN', 'eventfd.EAGAIN');
 
   k.sys.close(o.device); // the user lets go: the unbind completes inside this close
   assert.equal(k.host.state(RP)!.driver, null);
   assert.equal(k.sysfs.kind(`bus/pci/devices/${RP}/driver`), null);
   throwsErrno(() => k.sys.open(`/dev/vfio/${groupIdOf(k, RP)}`), 'ENOENT', 'G1');
-  k.sys.poll!([], 60_000);
-  throwsErrno(() => k.sys.readEventfd!(efd), 'EAGAIN', 'eventfd.EAGAIN');
+  k.sys.poll([], 60_000);
+  throwsErrno(() => k.sys.readEventfd(efd), 'EAGAIN', 'eventfd.EAGAIN');
   assert.equal(relayed(k).length, 2, 'no request after the release');
 });
 
@@ -95,7 +95,7 @@ test('[6.6+] a cdev-opened device: REQ set on the cdev, the unbind waits for the
   const b = openBound(k, RP);
   const efd = setReq(k, b.cdev);
   blocked(() => k.sys.writeSysfs(UNBIND, RP));
-  assert.equal(k.sys.readEventfd!(efd), 1);
+  assert.equal(k.sys.readEventfd(efd), 1);
   k.sys.close(b.cdev);
   assert.equal(k.host.state(RP)!.driver, null);
   assert.equal(k.sysfs.kind(`bus/pci/devices/${RP}/vfio-dev`), null);
@@ -103,9 +103,9 @@ test('[6.6+] a cdev-opened device: REQ set on the cdev, the unbind waits for the
 
 test('poll needs a finite timeout in the simulator, and only eventfds', () => {
   const k = kernel('qemu-rp');
-  const efd = k.sys.eventfd!();
-  assert.throws(() => k.sys.poll!([efd], -1), /finite timeout/);
-  throwsErrno(() => k.sys.poll!([0], 0), 'EBADF', 'fd');
+  const efd = k.sys.eventfd();
+  assert.throws(() => k.sys.poll([efd], -1), /finite timeout/);
+  throwsErrno(() => k.sys.poll([0], 0), 'EBADF', 'fd');
   const c = k.sys.open('/dev/vfio/vfio');
-  throwsErrno(() => k.sys.readEventfd!(c), 'EINVAL', 'eventfd.not-eventfd');
+  throwsErrno(() => k.sys.readEventfd(c), 'EINVAL', 'eventfd.not-eventfd');
 });

@@ -12,6 +12,7 @@ import { VfioError } from '../../src/vfio/errors.ts';
 import { GroupSession } from '../../src/vfio/group-session.ts';
 import { formatBarChange, recoverFromError, stopWatching, watchErrors } from '../../src/vfio/recovery.ts';
 import { answerReleaseRequest, watchReleaseRequests } from '../../src/vfio/release.ts';
+import { simOf } from '../helpers/sim.ts';
 import { eraKernel, kernel } from '../helpers/vfio-steps.ts';
 
 const NVME = '0000:05:00.0'; // workstation: vfio-pci, FLR
@@ -29,7 +30,7 @@ function caught(f: () => unknown): VfioError {
 }
 
 test('group mode: the owner sees the ERR event, resets the function, re-reads the BARs and reports the change', () => {
-  const k = kernel('workstation');
+  const k = simOf('workstation');
   k.inject({ kind: 'bars', bdf: NVME, sizes: [0x4000] });
   const s = new GroupSession(k);
   const dev = s.openDevice(NVME);
