@@ -22,7 +22,7 @@ import {
 import { hotResetScope } from '../pci/reset-scope.ts';
 import { type PciFunction, Topology } from '../pci/topology.ts';
 import { bySeverity, type DeviceRef, isDmaNeutralDriver, isVfioDriver, type Problem } from './problems.ts';
-import { readSysfsHost, type SysfsHost } from './read-sysfs.ts';
+import { type ReadOptions, readSysfsHost, type SysfsHost } from './read-sysfs.ts';
 
 export type MethodsSource = 'sysfs' | 'computed' | 'unknown';
 
@@ -88,22 +88,37 @@ export interface InventoryOptions {
   era: Era;
 }
 
+/**
+ * The inventory of what `sys` shows. Config space is read only where sysfs attributes do not
+ * answer (`config: 'needed'`, the default; see `readSysfsHost`), so model-vs-sysfs differences
+ * (`reset-methods-differ`, `group-differs`) are reported only with `config: 'all'` or on hosts
+ * whose attributes leave the model to compute them.
+ */
 export function takeInventory(
   sys: SysfsReader,
-  opts: Partial<InventoryOptions> & { name?: string; origin?: string } = {},
+  opts: Partial<InventoryOptions> & { name?: string; origin?: string; config?: ReadOptions['config'] } = {},
 ): Inventory {
-  return inventoryFrom(readSysfsHost(sys, opts.name), opts.origin ?? sys.origin, { era: opts.era ?? '6.1' });
+  return inventoryFrom(
+    readSysfsHost(sys, opts.name, { config: opts.config ?? 'needed' }),
+    opts.origin ?? sys.origin,
+    { era: opts.era ?? '6.1' },
+  );
 }
 
 export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOptions): Inventory {
   const topo = Topology.build(read.desc);
-  const computedGroups = computeIommuGroups(topo, { iommu: read.iommuOn });
-  const computedMethods = initResetMethods(topo);
-  const hostHasResetMethodAttr = [...read.observed.values()].some((o) => o.resetMethods !== null);
+  const observed = [...read.observed.values()];
+  const hostHasResetMethodAttr = observed.some((o) => o.resetMethods !== null);
+  const sysfsGroupsComplete = observed.every((o) => o.iommuGroup !== null);
+  // The model's groups and methods: where sysfs does not answer, and to check sysfs against when
+  // every function's capabilities were read.
+  const computedGroups =
+    read.iommuOn && (!sysfsGroupsComplete || read.configComplete) ? computeIommuGroups(topo) : null;
+  const computedMethods = !hostHasResetMethodAttr || read.configComplete ? initResetMethods(topo) : null;
 
   const groupOf = (f: PciFunction): number | null => {
     if (!read.iommuOn) return null;
-    return read.observed.get(f.name)?.iommuGroup ?? computedGroups.groupOf(f);
+    return read.observed.get(f.name)?.iommuGroup ?? computedGroups?.groupOf(f) ?? null;
   };
   const driverOf = (f: PciFunction) => f.desc.driver;
   const ref = (f: PciFunction): DeviceRef => ({ bdf: f.name, driver: driverOf(f), group: groupOf(f) });
@@ -122,7 +137,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
   const functions: InventoryFunction[] = topo.functions.map((f) => {
     const obs = read.observed.get(f.name)!;
     const problems: Problem[] = [];
-    const computed = computedMethods.get(f.name) ?? [];
+    const computed = computedMethods?.get(f.name) ?? [];
 
     let resetMethods: string[];
     let source: MethodsSource;
@@ -139,7 +154,12 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
     }
     if (obs.configBytes > 0 && !obs.capsKnown)
       problems.push({ code: 'partial-config', severity: 'info', bdf: f.name, bytes: obs.configBytes });
-    if (source === 'sysfs' && obs.capsKnown && resetMethods.join(' ') !== computed.join(' ')) {
+    if (
+      computedMethods &&
+      source === 'sysfs' &&
+      obs.capsKnown &&
+      resetMethods.join(' ') !== computed.join(' ')
+    ) {
       problems.push({
         code: 'reset-methods-differ',
         severity: 'info',
@@ -165,7 +185,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
 
     const group = groupOf(f);
     const sysGroup = obs.iommuGroup;
-    if (read.iommuOn && sysGroup !== null && sysGroup !== computedGroups.groupOf(f)) {
+    if (computedGroups && sysGroup !== null && sysGroup !== computedGroups.groupOf(f)) {
       problems.push({
         code: 'group-differs',
         severity: 'info',

@@ -4,8 +4,14 @@
  * lines and `iommu_group` links — kept apart so they can be compared with what the model
  * computes (never copied into the model).
  *
- * Config space is read only for what sysfs attributes do not say (capabilities); an unprivileged
- * read returns 64 bytes, which is recorded, not treated as an error.
+ * Config space is read only for what sysfs attributes do not say. Reading `config` resumes a
+ * runtime-suspended device, so with `config: 'needed'` (what the inventory uses) it is read only
+ * for bridges (no attribute gives a port's PCIe type, slot capabilities or bus numbers) — unless
+ * the host lacks `reset_method` attributes or some function lacks an `iommu_group` link, when the
+ * model must compute methods or groups from every function's capabilities. A function whose
+ * config was not read gets a description derived from its attributes (see `fromAttributes`).
+ * `config: 'all'` (the default) reads every function's, as a snapshot or a simulation needs.
+ * An unprivileged read returns 64 bytes, which is recorded, not treated as an error.
  * @module
  */
 
@@ -16,6 +22,8 @@ import {
   type FunctionDesc,
   functionDefaults,
   type HostDesc,
+  LINK_SPEEDS,
+  type LinkSpeedGts,
   SLOT_DRIVERS,
   type SlotDesc,
   type SlotDriver,
@@ -31,7 +39,9 @@ export interface SysfsObservation {
   hasResetFile: boolean;
   /** `iommu_group` link target basename, or null. */
   iommuGroup: number | null;
-  /** Bytes of `config` that could be read (64 unprivileged, 256 conventional, 4096 PCIe). */
+  /** Whether `config` was read at all (see `ReadOptions.config`). */
+  configRead: boolean;
+  /** Bytes of `config` that could be read (64 unprivileged, 256 conventional, 4096 PCIe); 0 when not read. */
   configBytes: number;
   /** True when capabilities were parsed from config space; false when they are unknown. */
   capsKnown: boolean;
@@ -44,6 +54,8 @@ export interface SysfsHost {
   observed: Map<string, SysfsObservation>;
   /** `kernel/iommu_groups` holds groups (the IOMMU is on and translating). */
   iommuOn: boolean;
+  /** Every function's config space was read, so the model can compute methods and groups for all. */
+  configComplete: boolean;
   /** Non-fatal oddities found while reading (each names the path). */
   warnings: string[];
 }
@@ -64,7 +76,28 @@ const hexAttr = (s: string) => {
   return /^0x[0-9a-fA-F]+$/.test(t) ? Number.parseInt(t, 16) : Number.NaN;
 };
 
-export function readSysfsHost(sys: SysfsReader, name = sys.origin): SysfsHost {
+export interface ReadOptions {
+  /** `all`: read every function's config space; `needed`: only where attributes do not answer. */
+  config: 'all' | 'needed';
+}
+
+/** One function found under bus/pci/devices, with what its attributes say. */
+interface Found {
+  bdf: Bdf;
+  path: string;
+  desc: FunctionDesc;
+  obs: SysfsObservation;
+  /** The function is a bridge (class, or a child bus directory): its config is always needed. */
+  bridge: boolean;
+  /** Sits on a root bus (its directory is directly below `devices/pciDDDD:BB`). */
+  onRootBus: boolean;
+}
+
+export function readSysfsHost(
+  sys: SysfsReader,
+  name = sys.origin,
+  opts: Partial<ReadOptions> = {},
+): SysfsHost {
   if (sys.kind('bus/pci/devices') === null) {
     throw new SysfsReadError(
       `${sys.origin}/bus/pci/devices`,
@@ -72,8 +105,21 @@ export function readSysfsHost(sys: SysfsReader, name = sys.origin): SysfsHost {
     );
   }
   const warnings: string[] = [];
-  const functions: FunctionDesc[] = [];
-  const observed = new Map<string, SysfsObservation>();
+  const found: Found[] = [];
+  const guard = <T>(bdf: Bdf, path: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SysfsError) {
+        throw new SysfsReadError(
+          `${e.origin}/${e.path}`,
+          `${e.errno} while reading ${formatBdf(bdf)} (is the dump complete?)`,
+        );
+      }
+      if (e instanceof ConfigSpaceError) throw new SysfsReadError(`${sys.origin}/${path}/config`, e.message);
+      throw e;
+    }
+  };
 
   for (const entry of sys.list('bus/pci/devices')) {
     let bdf: Bdf;
@@ -88,34 +134,41 @@ export function readSysfsHost(sys: SysfsReader, name = sys.origin): SysfsHost {
     }
     const link = `bus/pci/devices/${entry}`;
     const path = sys.kind(link) === 'link' ? resolveLink(link, sys.readLink(link)) : joinPath(link);
-    try {
-      const { desc, obs } = readFunction(sys, bdf, path);
-      functions.push(desc);
-      observed.set(formatBdf(bdf), obs);
-    } catch (e) {
-      if (e instanceof SysfsError) {
-        throw new SysfsReadError(
-          `${e.origin}/${e.path}`,
-          `${e.errno} while reading ${formatBdf(bdf)} (is the dump complete?)`,
-        );
-      }
-      if (e instanceof ConfigSpaceError) throw new SysfsReadError(`${sys.origin}/${path}/config`, e.message);
-      throw e;
-    }
+    found.push(guard(bdf, path, () => readAttributes(sys, bdf, path)));
   }
   const slots = readSlots(sys, warnings);
   // An empty kernel/iommu_groups (an IOMMU driver present but translating nothing) means no groups.
   const iommuOn = sys.kind('kernel/iommu_groups') === 'dir' && sys.list('kernel/iommu_groups').length > 0;
-  return { desc: { name, functions, slots }, observed, iommuOn, warnings };
+
+  // Y1: on kernels with `reset_method`, the attributes answer for every function; groups likewise
+  // when every function has its link. Otherwise the model computes them, from every function's caps.
+  const mode = opts.config ?? 'all';
+  const attributesAnswer =
+    found.some((x) => x.obs.resetMethods !== null) &&
+    (!iommuOn || found.every((x) => x.obs.iommuGroup !== null));
+  const readAll = mode === 'all' || !attributesAnswer;
+  for (const x of found) {
+    if (readAll || x.bridge) guard(x.bdf, x.path, () => readConfig(sys, x));
+    else fromAttributes(sys, x);
+  }
+  if (!readAll) inferMultifunction(found);
+  const observed = new Map(found.map((x) => [formatBdf(x.bdf), x.obs]));
+  return {
+    desc: { name, functions: found.map((x) => x.desc), slots },
+    observed,
+    iommuOn,
+    configComplete: found.every((x) => x.obs.configRead),
+    warnings,
+  };
 }
 
-function readFunction(
-  sys: SysfsReader,
-  bdf: Bdf,
-  path: string,
-): { desc: FunctionDesc; obs: SysfsObservation } {
+/** Everything about one function that its attributes and links say; config space is read later. */
+function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   const at = (attr: string) => `${path}/${attr}`;
-  const has = (attr: string) => sys.kind(at(attr)) !== null;
+  // One directory listing answers every "is this attribute there" (instead of a stat each).
+  const entries = new Set(sys.list(path));
+  const has = (attr: string) => entries.has(attr);
+  const isLink = (attr: string) => has(attr) && sys.kind(at(attr)) === 'link';
   const num = (attr: string, fallback: number) => {
     if (!has(attr)) return fallback;
     const v = hexAttr(sys.readText(at(attr)));
@@ -131,43 +184,12 @@ function readFunction(
   f.revision = num('revision', 0);
   f.subsystemVendor = num('subsystem_vendor', 0);
   f.subsystemDevice = num('subsystem_device', 0);
-
-  let configBytes = 0;
-  let capsKnown = false;
-  let extendedCapsKnown = false;
-  if (has('config')) {
-    const bytes = sys.readBytes(at('config'));
-    configBytes = bytes.length;
-    const cfg = parseConfigSpace(bytes, bdf);
-    f.header = cfg.header;
-    f.multifunctionBit = cfg.multifunctionBit;
-    if (cfg.bridge) f.bridge = cfg.bridge;
-    capsKnown = cfg.complete;
-    extendedCapsKnown = cfg.extendedKnown;
-    if (cfg.pcie) f.pcie = cfg.pcie;
-    if (cfg.pm) f.pm = cfg.pm;
-    if (cfg.af) f.af = cfg.af;
-    if (cfg.acs) f.acs = cfg.acs;
-    if (cfg.sriov) f.sriov = cfg.sriov;
-  } else if (f.classCode >> 8 === 0x0604 || f.classCode >> 8 === 0x0609) {
-    f.header = 'bridge';
-  }
-  if (f.header !== 'normal' && !f.bridge) {
-    // No readable config: the child bus directory names the secondary bus.
-    const buses = has('pci_bus') ? sys.list(at('pci_bus')) : [];
-    const sec = buses[0]?.split(':')[1];
-    if (sec !== undefined) {
-      const n = Number.parseInt(sec, 16);
-      f.bridge = { secondary: n, subordinate: n };
-    }
-  }
-
-  if (sys.kind(at('driver')) === 'link') f.driver = basename(sys.readLink(at('driver')));
+  if (isLink('driver')) f.driver = basename(sys.readLink(at('driver')));
   if (has('driver_override')) {
     const o = sys.readText(at('driver_override')).trim();
     f.driverOverride = o === '' || o === '(null)' ? null : o;
   }
-  f.virtfn = sys.kind(at('physfn')) === 'link';
+  f.virtfn = isLink('physfn');
 
   const resetMethods = has('reset_method')
     ? sys
@@ -175,21 +197,118 @@ function readFunction(
         .split(/\s+/)
         .filter((s) => s !== '')
     : null;
-  const iommuGroup =
-    sys.kind(at('iommu_group')) === 'link' ? Number(basename(sys.readLink(at('iommu_group')))) : null;
-
+  const iommuGroup = isLink('iommu_group') ? Number(basename(sys.readLink(at('iommu_group')))) : null;
+  const childBuses = has('pci_bus') ? sys.list(at('pci_bus')) : [];
+  const parentDir = path.split('/').slice(-2, -1)[0] ?? '';
   return {
+    bdf,
+    path,
     desc: f,
     obs: {
       path,
       resetMethods,
       hasResetFile: has('reset'),
       iommuGroup: iommuGroup !== null && Number.isInteger(iommuGroup) ? iommuGroup : null,
-      configBytes,
-      capsKnown,
-      extendedCapsKnown,
+      configRead: false,
+      configBytes: 0,
+      capsKnown: false,
+      extendedCapsKnown: false,
     },
+    bridge: childBuses.length > 0 || BRIDGE_CLASSES.has(f.classCode >> 8),
+    onRootBus: parentDir.startsWith('pci'),
   };
+}
+
+/** PCI-to-PCI, CardBus and semi-transparent bridges (class 0x0604, 0x0607, 0x0609). */
+const BRIDGE_CLASSES = new Set([0x0604, 0x0607, 0x0609]);
+
+/** Header, bus numbers and capabilities from `config` (what no attribute says). */
+function readConfig(sys: SysfsReader, x: Found): void {
+  const at = (attr: string) => `${x.path}/${attr}`;
+  const f = x.desc;
+  if (sys.kind(at('config')) !== null) {
+    const bytes = sys.readBytes(at('config'));
+    const cfg = parseConfigSpace(bytes, x.bdf);
+    f.header = cfg.header;
+    f.multifunctionBit = cfg.multifunctionBit;
+    if (cfg.bridge) f.bridge = cfg.bridge;
+    if (cfg.pcie) f.pcie = cfg.pcie;
+    if (cfg.pm) f.pm = cfg.pm;
+    if (cfg.af) f.af = cfg.af;
+    if (cfg.acs) f.acs = cfg.acs;
+    if (cfg.sriov) f.sriov = cfg.sriov;
+    x.obs.configRead = true;
+    x.obs.configBytes = bytes.length;
+    x.obs.capsKnown = cfg.complete;
+    x.obs.extendedCapsKnown = cfg.extendedKnown;
+  } else if (f.classCode >> 8 === 0x0604 || f.classCode >> 8 === 0x0609) {
+    f.header = 'bridge';
+  }
+  if (f.header !== 'normal' && !f.bridge) {
+    // No readable config: the child bus directory names the secondary bus.
+    const buses = sys.kind(at('pci_bus')) !== null ? sys.list(at('pci_bus')) : [];
+    const sec = buses[0]?.split(':')[1];
+    if (sec !== undefined) {
+      const n = Number.parseInt(sec, 16);
+      f.bridge = { secondary: n, subordinate: n };
+    }
+  }
+}
+
+/**
+ * An endpoint whose config space is not read: what its attributes say about it. The PCIe link
+ * attributes exist only for PCIe functions (`pcie_dev_attrs_are_visible`); a PCIe function on a
+ * root bus is taken as a root-complex integrated endpoint. The capabilities the kernel's reset
+ * probes test (M1) are set from the `reset_method` list it made with them — `flr` (DEVCAP FLR),
+ * `af_flr` (AF TP+FLR), `pm` (PM without No_Soft_Reset), `acpi` (_RST) — so that what a reset
+ * would do now (M4) comes out as with the full capabilities. ACS and SR-IOV stay unknown: the
+ * `iommu_group` links answer grouping.
+ */
+function fromAttributes(sys: SysfsReader, x: Found): void {
+  const f = x.desc;
+  const listed = new Set(x.obs.resetMethods ?? []);
+  const speedAttr = `${x.path}/max_link_speed`;
+  if (sys.kind(speedAttr) !== null) {
+    const widthAttr = `${x.path}/max_link_width`;
+    const width = sys.kind(widthAttr) !== null ? Number.parseInt(sys.readText(widthAttr), 10) : 0;
+    f.pcie = {
+      type: x.onRootBus ? 'rc-endpoint' : 'endpoint',
+      flr: listed.has('flr'),
+      linkSpeedCode: linkSpeedCodeOf(sys.readText(speedAttr)),
+      linkSpeedsVector: 0,
+      linkWidth: Number.isInteger(width) ? width : 0,
+      dllActiveReporting: false,
+      linkActive: true,
+    };
+  }
+  if (listed.has('pm')) f.pm = { noSoftReset: false };
+  if (listed.has('af_flr')) f.af = { tp: true, flr: true };
+  f.acpiReset = listed.has('acpi');
+}
+
+/** `16.0 GT/s PCIe` → 4 (the LNKCAP speed code); 0 for `Unknown` or anything else. */
+function linkSpeedCodeOf(text: string): number {
+  const gts = /^([0-9.]+) GT\/s/.exec(text.trim())?.[1]?.replace(/\.0$/, '');
+  return gts !== undefined && Object.hasOwn(LINK_SPEEDS, gts) ? LINK_SPEEDS[gts as LinkSpeedGts] : 0;
+}
+
+/**
+ * Without config space, the Multi-Function header bit of function 0 is known from enumeration:
+ * Linux scans functions 1–7 of a slot only when function 0 sets it (VFs are never scanned).
+ */
+function inferMultifunction(found: Found[]): void {
+  const slots = new Map<string, Found[]>();
+  for (const x of found) {
+    const k = `${x.bdf.domain}:${x.bdf.bus}:${x.bdf.device}`;
+    const list = slots.get(k);
+    if (list) list.push(x);
+    else slots.set(k, [x]);
+  }
+  for (const list of slots.values()) {
+    const fn0 = list.find((x) => x.bdf.fn === 0);
+    if (fn0 && !fn0.obs.configRead && !fn0.desc.virtfn && list.some((x) => x.bdf.fn > 0 && !x.desc.virtfn))
+      fn0.desc.multifunctionBit = true;
+  }
 }
 
 function readSlots(sys: SysfsReader, warnings: string[]): SlotDesc[] {

@@ -8,6 +8,9 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SysfsEntryKind, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 
+/** A path part that is empty, `.` or `..`, or a leading/trailing slash. */
+const NOT_NORMAL = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$|^$/;
+
 export class DirSysfsReader implements SysfsReader {
   readonly origin: string;
   private readonly root: string;
@@ -18,28 +21,36 @@ export class DirSysfsReader implements SysfsReader {
   }
 
   readText(path: string): string {
-    return this.io(path, () => readFileSync(join(this.root, path), 'latin1'));
+    return this.io(path, () => readFileSync(this.abs(path), 'latin1'));
   }
 
   readBytes(path: string): Uint8Array {
-    return this.io(path, () => new Uint8Array(readFileSync(join(this.root, path))));
+    return this.io(path, () => new Uint8Array(readFileSync(this.abs(path))));
   }
 
   list(path: string): string[] {
-    return this.io(path, () => readdirSync(join(this.root, path)).sort());
+    return this.io(path, () => readdirSync(this.abs(path)).sort());
   }
 
   readLink(path: string): string {
-    return this.io(path, () => readlinkSync(join(this.root, path)));
+    return this.io(path, () => readlinkSync(this.abs(path)));
   }
 
   kind(path: string): SysfsEntryKind | null {
     try {
-      const st = lstatSync(join(this.root, path));
+      const st = lstatSync(this.abs(path));
       return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'file';
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The absolute path. Paths the readers build are already normal (`resolveLink` folds `..`), so
+   * they are appended as they are; anything with `.`/`..`/`//` goes through path.join as before.
+   */
+  private abs(path: string): string {
+    return NOT_NORMAL.test(path) ? join(this.root, path) : `${this.root}/${path}`;
   }
 
   private io<T>(path: string, f: () => T): T {
