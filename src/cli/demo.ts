@@ -2,7 +2,9 @@
  * `npm start`: a short tour on the bundled workstation, all on the simulated kernel — the scan,
  * one function explained, then the story users live through when passing a GPU to a VM: binding
  * only its video function is refused with the audio function named, binding both lets the hot
- * reset through; and an NVMe drive's slot reset with its timing and kernel log.
+ * reset through; and an NVMe drive's slot reset with its timing and kernel log. Then, on Linux
+ * 6.6+, the GPU in cdev mode, an uncorrectable error and its recovery, and the host taking the
+ * device back (demo-cdev.ts).
  * @module
  */
 
@@ -14,6 +16,7 @@ import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { driverOf } from '../vfio/locate.ts';
 import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
+import { cdevStory } from './demo-cdev.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/workstation.yaml', import.meta.url));
 const HOST = 'sim:examples/workstation.yaml';
@@ -67,5 +70,7 @@ export function runDemo(out: (s: string) => void): number {
   heading('an NVMe drive in a hotplug slot of the PCIe switch');
   reset('0000:05:00.0', 'hot');
   reset('0000:05:00.0', 'auto');
+
+  cdevStory(new SimKernel(loadTopologyFile(EXAMPLE), { era: '6.6+' }), { out, heading });
   return 0;
 }

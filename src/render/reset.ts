@@ -8,6 +8,7 @@ import type { Inventory, InventoryFunction } from '../host/inventory.ts';
 import type { LoggedEvent } from '../sim/log.ts';
 import type { ResetMethodChoice, ResetReport } from '../vfio/reset-device.ts';
 import { SCHEMA_VERSION } from './json.ts';
+import { kernelLogLines } from './kernel-log.ts';
 import { formatProblem, formatRef } from './problems.ts';
 
 export interface ResetRun {
@@ -52,18 +53,10 @@ export function renderResetText(run: ResetRun): string {
     L.push('  affected');
     for (const a of r.affected) L.push(`    ${a.bdf}  group ${a.group ?? '-'}  ${a.driver ?? 'no driver'}`);
   }
-  const logLines = run.events.filter(
-    (e) => e.event.kind === 'log' || e.event.kind === 'hot-remove' || e.event.kind === 'hot-add',
-  );
+  const logLines = kernelLogLines(run.events);
   if (logLines.length > 0) {
     L.push('  kernel log');
-    for (const { atMs, event } of logLines) {
-      const t = `[${(atMs / 1000).toFixed(6).padStart(12)}]`;
-      if (event.kind === 'log')
-        L.push(`    ${t} ${event.device ? `${event.driver ?? 'pci'} ${event.device}: ` : ''}${event.text}`);
-      else if (event.kind === 'hot-remove' || event.kind === 'hot-add')
-        L.push(`    ${t} (${event.kind} ${event.device})`);
-    }
+    for (const line of logLines) L.push(`    ${line}`);
   }
   return `${L.join('\n')}\n`;
 }

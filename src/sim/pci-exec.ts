@@ -267,6 +267,7 @@ export class SimPciCore implements PciCore {
         'err',
         f.name,
         'timed out waiting for pending transaction; performing function level reset anyway',
+        this.hostState(f).driver ?? undefined,
       );
     }
     if (st.present) this.physicalReset(f, how);
@@ -627,7 +628,7 @@ export class SimPciCore implements PciCore {
     const st = this.state(f.name);
     const driver = this.hostState(f).driver;
     if (this.era === '6.6+' && driver && !DRIVERS_WITH_RESET_HOOKS.has(driver))
-      this.log.print('warn', f.name, 'resetting');
+      this.log.print('warn', f.name, 'resetting', driver);
     if (this.era !== '2013' && st.power !== 'D0') this.setPower(f.name, 'D0');
     this.clock.advance(this.configCostMs(f));
     const saved = st.config.slice();
@@ -651,7 +652,7 @@ export class SimPciCore implements PciCore {
     if (st.present) st.config = saved.slice();
     const driver = this.hostState(f).driver;
     if (this.era === '6.6+' && driver && !DRIVERS_WITH_RESET_HOOKS.has(driver))
-      this.log.print('warn', f.name, 'reset done');
+      this.log.print('warn', f.name, 'reset done', driver);
   }
 
   /** The device really resets: power-on config, internal state gone, D0. */

@@ -168,8 +168,8 @@ test('WB6/§9.1.5 [6.6+]: RP → ENOTTY after ≈ 1.03 s (jiffies-based poll); t
   within(r.durationMs, 1030);
   assert.ok(texts(log).includes(`pci ${RP}: Data Link Layer Link Active not set in 100 msec`));
   // §10.5 #40: vfio-pci has no reset_prepare/reset_done, so recent kernels warn around the reset.
-  assert.ok(texts(log).includes(`pci ${RP_E1000E}: resetting`));
-  assert.ok(texts(log).includes(`pci ${RP_E1000E}: reset done`));
+  assert.ok(texts(log).includes(`vfio-pci ${RP_E1000E}: resetting`));
+  assert.ok(texts(log).includes(`vfio-pci ${RP_E1000E}: reset done`));
 });
 
 test('X4/T2 [2013]: the RP bus reset succeeds after msleep(2) + ssleep(1), without a link check', () => {
