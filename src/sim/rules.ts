@@ -21,6 +21,10 @@ const FIXED = {
   fd: { errno: 'EBADF', summary: 'not an open file descriptor' },
   copy_from_user: { errno: 'EFAULT', summary: 'the buffer is shorter than what the kernel reads' },
   copy_to_user: { errno: 'EFAULT', summary: 'the buffer is shorter than what the kernel writes back' },
+  strndup_user: {
+    errno: 'EINVAL',
+    summary: 'the string argument does not end (NUL included) within the page the kernel copies',
+  },
   'open.ENOENT': { errno: 'ENOENT', summary: 'no such device node' },
   'null.ENOTTY': { errno: 'ENOTTY', summary: '/dev/null has no ioctls' },
 

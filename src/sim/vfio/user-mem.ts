@@ -45,10 +45,15 @@ export function userInt(arg: IoctlArg | undefined, syscall: string): number {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getInt32(0, true);
 }
 
-/** `strndup_user`: a NUL-terminated string; no NUL inside the buffer means reading past it. */
-export function userString(arg: IoctlArg | undefined, syscall: string): string {
+/**
+ * `strndup_user(arg, max)`: a NUL-terminated string; no NUL inside the buffer means reading past it
+ * (EFAULT); a string that does not end within `max` bytes, NUL included, is EINVAL.
+ */
+export function userString(arg: IoctlArg | undefined, max: number, syscall: string): string {
   const b = userIn(arg, 1, syscall);
   const end = b.indexOf(0);
+  if (end >= max || (end < 0 && b.byteLength > max))
+    fail('strndup_user', syscall, `the string is longer than ${max - 1} bytes`);
   if (end < 0) fail('copy_from_user', syscall, 'the string has no NUL terminator inside the buffer');
   return new TextDecoder().decode(b.subarray(0, end));
 }
