@@ -271,6 +271,11 @@ const FIXED = {
   // KVM.
   'kvm.vm-type': { errno: 'EINVAL', summary: 'KVM_CREATE_VM: x86 has only machine type 0 here' },
   'kvm.EINVAL': { errno: 'EINVAL', summary: 'unknown /dev/kvm ioctl (kvm_arch_dev_ioctl)' },
+  'kvm.api-arg': { errno: 'EINVAL', summary: 'KVM_GET_API_VERSION takes no argument' },
+  'kvm.no-get-attr': {
+    errno: 'EPERM',
+    summary: 'KVM_GET_DEVICE_ATTR: the KVM-VFIO device has no get_attr (kvm_device_ioctl_attr)',
+  },
   'kvm.ENOTTY': { errno: 'ENOTTY', summary: 'unknown or unmodelled VM or KVM device ioctl' },
   'kvm.no-type': {
     errno: 'ENODEV',

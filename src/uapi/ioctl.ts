@@ -75,10 +75,16 @@ export const IOMMUFD = {
 export const KVMIO = 0xae;
 /** include/uapi/linux/kvm.h. */
 export const KVM = {
+  /** On /dev/kvm; no argument; answers KVM_API_VERSION. */
+  GET_API_VERSION: _IO(KVMIO, 0x00),
   /** On /dev/kvm; the argument is the machine type (0 on x86). */
   CREATE_VM: _IO(KVMIO, 0x01),
   CREATE_DEVICE: _IOWR(KVMIO, 0xe0, 12),
   SET_DEVICE_ATTR: _IOW(KVMIO, 0xe1, 24),
+  GET_DEVICE_ATTR: _IOW(KVMIO, 0xe2, 24),
+  HAS_DEVICE_ATTR: _IOW(KVMIO, 0xe3, 24),
+  /** `KVM_API_VERSION`, 12 since 2.6.22. */
+  API_VERSION: 12,
   DEV_TYPE_VFIO: 4,
   DEV_VFIO_FILE: 1,
   DEV_VFIO_FILE_ADD: 1,
@@ -107,9 +113,12 @@ function requestTable(fdKind: string): ReadonlyMap<number, string> {
         : fdKind.startsWith('kvm')
           ? prefixed(
               {
+                GET_API_VERSION: KVM.GET_API_VERSION,
                 CREATE_VM: KVM.CREATE_VM,
                 CREATE_DEVICE: KVM.CREATE_DEVICE,
                 SET_DEVICE_ATTR: KVM.SET_DEVICE_ATTR,
+                GET_DEVICE_ATTR: KVM.GET_DEVICE_ATTR,
+                HAS_DEVICE_ATTR: KVM.HAS_DEVICE_ATTR,
               },
               'KVM_',
             )

@@ -19,7 +19,7 @@ import type { KvmDeviceFile, KvmFile, KvmVmFile } from '../vfio/fds.ts';
 import type { KernelCtx } from '../vfio/model.ts';
 import { decodeIn, intArg, userIn, userOut } from '../vfio/user-mem.ts';
 import type { KvmVm } from './model.ts';
-import { kvmVfioSetAttr, releaseKvmVfio } from './vfio-device.ts';
+import { kvmVfioHasAttr, kvmVfioSetAttr, releaseKvmVfio } from './vfio-device.ts';
 
 /** `KVM_CREATE_DEVICE_TEST`: only ask whether the type exists. */
 const CREATE_DEVICE_TEST = 1;
@@ -33,6 +33,11 @@ export function kvmIoctl(
   arg: IoctlArg | undefined,
   syscall: string,
 ): number {
+  // kvm_dev_ioctl: GET_API_VERSION takes no argument; anything else unknown goes to kvm_arch_dev_ioctl.
+  if (request === KVM.GET_API_VERSION) {
+    if (arg !== undefined && arg !== 0) fail('kvm.api-arg', syscall, `argument ${String(arg)}`);
+    return KVM.API_VERSION;
+  }
   if (request !== KVM.CREATE_VM) return fail('kvm.EINVAL', syscall);
   const type = arg === undefined ? 0 : intArg(arg);
   if (type !== 0) fail('kvm.vm-type', syscall, `type ${String(arg)}`);
@@ -73,9 +78,12 @@ export function kvmDeviceIoctl(
   arg: IoctlArg | undefined,
   syscall: string,
 ): number {
-  if (request !== KVM.SET_DEVICE_ATTR) return fail('kvm.ENOTTY', syscall);
+  // kvm_device_ioctl → kvm_device_ioctl_attr: a missing accessor is EPERM before the struct is read.
+  if (request === KVM.GET_DEVICE_ATTR) return fail('kvm.no-get-attr', syscall);
+  if (request !== KVM.SET_DEVICE_ATTR && request !== KVM.HAS_DEVICE_ATTR) return fail('kvm.ENOTTY', syscall);
   const buf = userIn(arg, KVM_DEVICE_ATTR_SIZE, syscall);
   const attr = decodeIn(syscall, () => decodeKvmDeviceAttr(buf));
+  if (request === KVM.HAS_DEVICE_ATTR) return kvmVfioHasAttr(attr, syscall);
   return kvmVfioSetAttr(ctx, file.vfio, attr, syscall);
 }
 

@@ -98,6 +98,13 @@ export function kvmVfioSetAttr(
   return fail('E3.attr', syscall, `attr ${attr.attr}`);
 }
 
+/** `kvm_vfio_has_attr`: FILE_ADD and FILE_DEL exist (SET_SPAPR_TCE only on ppc64); anything else ENXIO. */
+export function kvmVfioHasAttr(attr: { group: number; attr: number }, syscall: string): number {
+  const known: readonly number[] = [KVM.DEV_VFIO_FILE_ADD, KVM.DEV_VFIO_FILE_DEL];
+  if (attr.group === KVM.DEV_VFIO_FILE && known.includes(attr.attr)) return 0;
+  return fail('E3.attr', syscall, `group ${attr.group}, attr ${attr.attr}`);
+}
+
 /** `kvm_vfio_release` / `kvm_vfio_destroy`: every held group or file is given back. */
 export function releaseKvmVfio(ctx: KernelCtx, kv: KvmVfio): void {
   if (kv.released) return;
