@@ -133,7 +133,8 @@ export function readSysfsHost(
       throw e;
     }
     const link = `bus/pci/devices/${entry}`;
-    const path = sys.kind(link) === 'link' ? resolveLink(link, sys.readLink(link)) : joinPath(link);
+    const target = linkTarget(sys, link);
+    const path = target === null ? joinPath(link) : resolveLink(link, target);
     found.push(guard(bdf, path, () => readAttributes(sys, bdf, path)));
   }
   const slots = readSlots(sys, warnings);
@@ -168,7 +169,7 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   // One directory listing answers every "is this attribute there" (instead of a stat each).
   const entries = new Set(sys.list(path));
   const has = (attr: string) => entries.has(attr);
-  const isLink = (attr: string) => has(attr) && sys.kind(at(attr)) === 'link';
+  const linkTo = (attr: string) => (has(attr) ? linkTarget(sys, at(attr)) : null);
   const num = (attr: string, fallback: number) => {
     if (!has(attr)) return fallback;
     const v = hexAttr(sys.readText(at(attr)));
@@ -184,12 +185,13 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   f.revision = num('revision', 0);
   f.subsystemVendor = num('subsystem_vendor', 0);
   f.subsystemDevice = num('subsystem_device', 0);
-  if (isLink('driver')) f.driver = basename(sys.readLink(at('driver')));
+  const driver = linkTo('driver');
+  if (driver !== null) f.driver = basename(driver);
   if (has('driver_override')) {
     const o = sys.readText(at('driver_override')).trim();
     f.driverOverride = o === '' || o === '(null)' ? null : o;
   }
-  f.virtfn = isLink('physfn');
+  f.virtfn = linkTo('physfn') !== null;
 
   const resetMethods = has('reset_method')
     ? sys
@@ -197,7 +199,8 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
         .split(/\s+/)
         .filter((s) => s !== '')
     : null;
-  const iommuGroup = isLink('iommu_group') ? Number(basename(sys.readLink(at('iommu_group')))) : null;
+  const groupLink = linkTo('iommu_group');
+  const iommuGroup = groupLink === null ? null : Number(basename(groupLink));
   const childBuses = has('pci_bus') ? sys.list(at('pci_bus')) : [];
   const parentDir = path.split('/').slice(-2, -1)[0] ?? '';
   return {
@@ -217,6 +220,16 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
     bridge: childBuses.length > 0 || BRIDGE_CLASSES.has(f.classCode >> 8),
     onRootBus: parentDir.startsWith('pci'),
   };
+}
+
+/** The target of a symlink, or null when `path` is not one (one readlink instead of lstat + readlink). */
+function linkTarget(sys: SysfsReader, path: string): string | null {
+  try {
+    return sys.readLink(path);
+  } catch (e) {
+    if (e instanceof SysfsError && (e.errno === 'EINVAL' || e.errno === 'ENOENT')) return null;
+    throw e;
+  }
 }
 
 /** PCI-to-PCI, CardBus and semi-transparent bridges (class 0x0604, 0x0607, 0x0609). */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SysfsEntryKind, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 
@@ -14,6 +14,7 @@ const NOT_NORMAL = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$|^$/;
 export class DirSysfsReader implements SysfsReader {
   readonly origin: string;
   private readonly root: string;
+  private readonly buf = Buffer.alloc(4096);
 
   constructor(root = '/sys') {
     this.root = root;
@@ -21,7 +22,18 @@ export class DirSysfsReader implements SysfsReader {
   }
 
   readText(path: string): string {
-    return this.io(path, () => readFileSync(this.abs(path), 'latin1'));
+    return this.io(path, () => {
+      // Attributes are short: one read into a shared buffer (no fstat, no buffer per file);
+      // only a file that fills it is read again whole.
+      const fd = openSync(this.abs(path), 'r');
+      try {
+        const n = readSync(fd, this.buf, 0, this.buf.length, 0);
+        if (n < this.buf.length) return this.buf.toString('latin1', 0, n);
+      } finally {
+        closeSync(fd);
+      }
+      return readFileSync(this.abs(path), 'latin1');
+    });
   }
 
   readBytes(path: string): Uint8Array {
