@@ -41,6 +41,11 @@ const FIXED = {
     summary: 'the container has no IOMMU driver: only version/extension/SET_IOMMU work',
   },
   'C5.type1': { errno: 'ENOTTY', summary: 'not a type1 IOMMU ioctl' },
+  'C5.dma-args': {
+    errno: 'EINVAL',
+    summary:
+      'MAP/UNMAP_DMA: argsz below minsz, unknown flags, no READ/WRITE, size 0, an unaligned or wrapping range',
+  },
   'C5.unmodelled': { errno: 'ENOTTY', summary: 'VFIO_IOMMU_GET_INFO is not modelled by the simulator' },
 
   // §3.2 group.

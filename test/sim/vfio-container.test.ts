@@ -96,14 +96,24 @@ test('C5 (scenario 8): other ioctls on a container without an IOMMU driver fail 
   throwsErrno(() => k.sys.ioctl(c, VFIO.IOMMU_MAP_DMA, new Uint8Array(32)), 'EINVAL', 'C5');
 });
 
-test('C5: with a driver, unknown ioctls go to type1 (ENOTTY); MAP/UNMAP_DMA are accepted as no-ops', () => {
+test('C5: with a driver, unknown ioctls go to type1 (ENOTTY); MAP/UNMAP_DMA check their arguments, then are accepted as no-ops', () => {
   const k = kernel('qemu-ppb');
   const c = k.sys.open('/dev/vfio/vfio');
   setContainer(k, k.sys.open(ppbGroup(k)), c);
   setIommu(k, c);
   throwsErrno(() => k.sys.ioctl(c, 0x3b00 | 99), 'ENOTTY', 'C5.type1');
-  assert.equal(k.sys.ioctl(c, VFIO.IOMMU_MAP_DMA, new Uint8Array(32)), 0);
-  assert.equal(k.sys.ioctl(c, VFIO.IOMMU_UNMAP_DMA, new Uint8Array(32)), 0);
+  // struct vfio_iommu_type1_dma_map {argsz, flags, vaddr, iova, size}: all zero is argsz 0 (EINVAL).
+  throwsErrno(() => k.sys.ioctl(c, VFIO.IOMMU_MAP_DMA, new Uint8Array(32)), 'EINVAL', 'C5.dma-args');
+  const map = new Uint8Array(32);
+  const v = new DataView(map.buffer);
+  v.setUint32(0, 32, true);
+  v.setUint32(4, 3, true); // READ | WRITE
+  v.setBigUint64(8, 0x7f0000000000n, true);
+  v.setBigUint64(24, 0x200000n, true);
+  assert.equal(k.sys.ioctl(c, VFIO.IOMMU_MAP_DMA, map), 0);
+  const unmap = new Uint8Array(24);
+  new DataView(unmap.buffer).setUint32(0, 24, true);
+  assert.equal(k.sys.ioctl(c, VFIO.IOMMU_UNMAP_DMA, unmap), 0);
 });
 
 test('C6: closing the container fd keeps the attached group working; the last group leaving drops the driver', () => {

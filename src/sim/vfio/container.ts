@@ -12,6 +12,7 @@ import { VFIO, VFIO_API_VERSION, VFIO_EXTENSION as X } from '../../uapi/ioctl.ts
 import { fail } from '../rules.ts';
 import type { ContainerFile } from './fds.ts';
 import type { Container, IommuType, KernelCtx, VfioGroup } from './model.ts';
+import { mapDma, unmapDma } from './type1-dma.ts';
 import { intArg } from './user-mem.ts';
 
 /** C1: every open creates an empty container. */
@@ -69,9 +70,11 @@ export function containerIoctl(
   }
   if (c.iommu === null) fail('C5', syscall); // C5: no driver, no other ioctls
   switch (request) {
+    // The mappings are not modelled; their argument checks are (so a VMM under test can proceed).
     case VFIO.IOMMU_MAP_DMA:
+      return mapDma(ctx, arg, syscall);
     case VFIO.IOMMU_UNMAP_DMA:
-      return 0; // DMA mappings are not modelled; accepted so a VMM under test can proceed.
+      return unmapDma(ctx, arg, syscall);
     case VFIO.IOMMU_GET_INFO:
       return fail('C5.unmodelled', syscall);
     default:
