@@ -19,7 +19,7 @@ import {
   type ResetMethod,
   RUNTIME_CONTEXT,
 } from '../pci/reset-methods.ts';
-import { hotResetScope } from '../pci/reset-scope.ts';
+import { type HotResetScope, hotResetScope } from '../pci/reset-scope.ts';
 import { type PciFunction, Topology } from '../pci/topology.ts';
 import { bySeverity, type DeviceRef, isDmaNeutralDriver, isVfioDriver, type Problem } from './problems.ts';
 import { type ReadOptions, readSysfsHost, type SysfsHost } from './read-sysfs.ts';
@@ -133,6 +133,36 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
     else if (users.length < 2) users.push(o);
   }
   const now = RUNTIME_CONTEXT;
+  // I2/I3: the hot-reset scope depends on a function only through its slot and its bus, so it is
+  // worked out once per slot (or bus) and shared by every function there.
+  const scopes = new Map<object, { scope: HotResetScope; view: HotResetView | null }>();
+  const scopeOf = (f: PciFunction) => {
+    const key = f.slot ?? f.bus;
+    let s = scopes.get(key);
+    if (!s) {
+      const scope = hotResetScope(f, opts.era);
+      let view: HotResetView | null = null;
+      if (scope.kind !== 'none') {
+        const affected = scope.functions.map(ref);
+        view = {
+          kind: scope.kind,
+          bridge: scope.bridge.name,
+          target: scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name,
+          affected,
+          groups: [...new Set(affected.map((a) => a.group).filter((g): g is number => g !== null))].sort(
+            (a, b) => a - b,
+          ),
+          bindToVfio:
+            opts.era === '2013'
+              ? []
+              : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
+        };
+      }
+      s = { scope, view };
+      scopes.set(key, s);
+    }
+    return s;
+  };
 
   const functions: InventoryFunction[] = topo.functions.map((f) => {
     const obs = read.observed.get(f.name)!;
@@ -210,26 +240,18 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
             blocker: ref(hostUser),
           });
       }
-      const scope = hotResetScope(f, opts.era);
+      const { scope, view } = scopeOf(f);
       if (scope.kind === 'none') {
         problems.push({ code: 'no-hot-reset', severity: 'warning', bdf: f.name, reason: scope.reason });
         if (scope.reason.code === 'root-bus')
           problems.push({ code: 'root-bus-device', severity: 'info', bdf: f.name });
       } else {
-        const affected = scope.functions.map(ref);
-        const groups = [...new Set(affected.map((a) => a.group).filter((g): g is number => g !== null))].sort(
-          (a, b) => a - b,
-        );
+        const groups = [...view!.groups];
         hotReset = {
-          kind: scope.kind,
-          bridge: scope.bridge.name,
-          target: scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name,
-          affected,
+          ...view!,
+          affected: [...view!.affected],
           groups,
-          bindToVfio:
-            opts.era === '2013'
-              ? []
-              : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
+          bindToVfio: [...view!.bindToVfio],
         };
         for (const g of scope.functions) {
           if (isBridge(g.desc))
