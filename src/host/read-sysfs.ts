@@ -91,6 +91,8 @@ interface Found {
   bridge: boolean;
   /** Sits on a root bus (its directory is directly below `devices/pciDDDD:BB`). */
   onRootBus: boolean;
+  /** Names in the device directory. */
+  entries: ReadonlySet<string>;
 }
 
 export function readSysfsHost(
@@ -219,6 +221,7 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
     },
     bridge: childBuses.length > 0 || BRIDGE_CLASSES.has(f.classCode >> 8),
     onRootBus: parentDir.startsWith('pci'),
+    entries,
   };
 }
 
@@ -280,14 +283,14 @@ function readConfig(sys: SysfsReader, x: Found): void {
 function fromAttributes(sys: SysfsReader, x: Found): void {
   const f = x.desc;
   const listed = new Set(x.obs.resetMethods ?? []);
-  const speedAttr = `${x.path}/max_link_speed`;
-  if (sys.kind(speedAttr) !== null) {
-    const widthAttr = `${x.path}/max_link_width`;
-    const width = sys.kind(widthAttr) !== null ? Number.parseInt(sys.readText(widthAttr), 10) : 0;
+  if (x.entries.has('max_link_speed')) {
+    const width = x.entries.has('max_link_width')
+      ? Number.parseInt(sys.readText(`${x.path}/max_link_width`), 10)
+      : 0;
     f.pcie = {
       type: x.onRootBus ? 'rc-endpoint' : 'endpoint',
       flr: listed.has('flr'),
-      linkSpeedCode: linkSpeedCodeOf(sys.readText(speedAttr)),
+      linkSpeedCode: linkSpeedCodeOf(sys.readText(`${x.path}/max_link_speed`)),
       linkSpeedsVector: 0,
       linkWidth: Number.isInteger(width) ? width : 0,
       dllActiveReporting: false,

@@ -8,8 +8,17 @@ import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync
 import { join } from 'node:path';
 import { type SysfsEntryKind, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 
-/** A path part that is empty, `.` or `..`, or a leading/trailing slash. */
-const NOT_NORMAL = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$|^$/;
+/** Could `path` hold an empty, `.` or `..` part (or a leading/trailing slash)? Cheap and conservative. */
+function maybeNotNormal(path: string): boolean {
+  return (
+    path === '' ||
+    path[0] === '.' ||
+    path[0] === '/' ||
+    path.endsWith('/') ||
+    path.includes('/.') ||
+    path.includes('//')
+  );
+}
 
 export class DirSysfsReader implements SysfsReader {
   readonly origin: string;
@@ -62,7 +71,7 @@ export class DirSysfsReader implements SysfsReader {
    * they are appended as they are; anything with `.`/`..`/`//` goes through path.join as before.
    */
   private abs(path: string): string {
-    return NOT_NORMAL.test(path) ? join(this.root, path) : `${this.root}/${path}`;
+    return maybeNotNormal(path) ? join(this.root, path) : `${this.root}/${path}`;
   }
 
   private io<T>(path: string, f: () => T): T {
