@@ -78,12 +78,37 @@ function registerVfio(ctx: KernelCtx, fn: PciFunction, syscall: string): VfioDev
   return dev;
 }
 
-/** `ida_alloc` of `vfio.device_ida`: the lowest index no registered vfio device uses. */
+/** The indices registered vfio devices hold, and no free one is below `lowest`. */
+interface DeviceIda {
+  used: Set<number>;
+  lowest: number;
+}
+const idas = new WeakMap<KernelCtx, DeviceIda>();
+
+/**
+ * `ida_alloc` of `vfio.device_ida`: the lowest index no registered vfio device uses. Kept per
+ * kernel so that boot, which registers every vfio-pci device, is not quadratic; rebuilt from
+ * `ctx.devices` should they ever disagree in size.
+ */
 function freeDeviceIndex(ctx: KernelCtx): number {
-  const used = new Set([...ctx.devices.values()].map((d) => d.index));
-  let i = 0;
-  while (used.has(i)) i++;
+  let ida = idas.get(ctx);
+  if (!ida || ida.used.size !== ctx.devices.size) {
+    ida = { used: new Set([...ctx.devices.values()].map((d) => d.index)), lowest: 0 };
+    idas.set(ctx, ida);
+  }
+  let i = ida.lowest;
+  while (ida.used.has(i)) i++;
+  ida.used.add(i);
+  ida.lowest = i + 1;
   return i;
+}
+
+/** `ida_free`: the index is free again. */
+function releaseDeviceIndex(ctx: KernelCtx, index: number): void {
+  const ida = idas.get(ctx);
+  if (!ida) return;
+  ida.used.delete(index);
+  ida.lowest = Math.min(ida.lowest, index);
 }
 
 /** vfio-pci remove once no device fd is left: the dev_set and group lose it; an empty group's node goes. */
@@ -92,6 +117,7 @@ function unregisterVfio(ctx: KernelCtx, dev: VfioDevice): void {
   const g: VfioGroup = dev.group;
   g.devices = g.devices.filter((d) => d !== dev);
   ctx.devices.delete(dev.bdf);
+  releaseDeviceIndex(ctx, dev.index);
   if (ctx.era !== '2013') unlinkVfioDev(ctx.vfs, dev.fn, dev.index);
   if (g.devices.length === 0) {
     // vfio_device_remove_group: revoke the IOMMU group; an open group file keeps a dead group.
