@@ -147,15 +147,12 @@ describe('the local page in chromium', { skip }, () => {
     await run.click();
     await page.waitForSelector('#info .members button');
     await page.click(`#info .members button[data-member="${members[3]}"]`);
-    await page.waitForFunction(
-      (b) => document.querySelector('#picture')?.getAttribute('data-selected') === b,
-      members[3],
-    );
+    await page.waitForSelector(`#picture[data-selected="${members[3]}"]`);
     // The folded row stands for the picked member.
     assert.equal(await run.evaluate((e) => e.classList.contains('hl-selected')), true);
     // Unfolded, every function has its own card.
     await page.uncheck('#fold');
-    await page.waitForFunction(() => document.querySelectorAll('#picture .fn.run').length === 0);
+    await page.locator('#picture .fn.run').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('#picture .fn').count(), 200);
   });
 
