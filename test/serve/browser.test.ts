@@ -102,9 +102,7 @@ describe('the local page in chromium', { skip }, () => {
 
     // Another click moves the highlight: the vfio-pci NVMe alone in pciehp slot 11.
     await page.click('[data-bdf="0000:05:00.0"]');
-    await page.waitForFunction(
-      () => document.querySelector('#picture')?.getAttribute('data-selected') === '0000:05:00.0',
-    );
+    await page.waitForSelector('#picture[data-selected="0000:05:00.0"]');
     assert.deepEqual(await bdfsOf(page, '#picture .fn.hl-scope'), ['0000:05:00.0']);
     assert.deepEqual(await bdfsOf(page, '#picture .fn.hl-blocker'), []);
   });
