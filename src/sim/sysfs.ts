@@ -70,8 +70,12 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
     v.file(`${dir}/subsystem_device`, hex4(d.subsystemDevice));
     v.file(`${dir}/class`, `0x${hex(d.classCode, 6)}\n`);
     v.file(`${dir}/revision`, `0x${hex(d.revision, 2)}\n`);
-    const config = buildConfigSpace(d);
-    v.file(`${dir}/config`, d.pcie ? config : config.slice(0, 256));
+    // Built at the first read (a 100,000-function host would hold 400 MB of images otherwise).
+    let config: Uint8Array | undefined;
+    v.file(`${dir}/config`, () => {
+      config ??= d.pcie ? buildConfigSpace(d) : buildConfigSpace(d).slice(0, 256);
+      return config;
+    });
     v.file(`${dir}/driver_override`, () => `${st.driverOverride ?? '(null)'}\n`);
     // Y1/Y2: the attributes exist iff a method existed at registration; an emptied list reads as nothing.
     if (st.resetMethodAttr) v.file(`${dir}/reset_method`, () => formatResetMethods(st.resetMethods));

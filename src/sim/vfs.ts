@@ -37,18 +37,28 @@ export class Vfs implements SysfsReader {
 
   /** Creates (or replaces) a file; `content` may be a function evaluated at every read. */
   file(path: string, content: Content | (() => Content)): void {
-    const p = joinPath(path);
-    const parent = this.dirAt(parentOf(p), true);
-    parent.children.set(basename(p), {
-      kind: 'file',
-      read: typeof content === 'function' ? content : () => content,
-    });
+    this.put(path, { kind: 'file', read: typeof content === 'function' ? content : () => content });
   }
 
   symlink(path: string, target: string): void {
-    const p = joinPath(path);
-    const parent = this.dirAt(parentOf(p), true);
-    parent.children.set(basename(p), { kind: 'link', target });
+    this.put(path, { kind: 'link', target });
+  }
+
+  /** Sets the entry at `path`, creating its parent directories (one pass over the path's parts). */
+  private put(path: string, node: VNode): void {
+    const parts = pathParts(path);
+    const name = parts.pop() ?? '';
+    let dir = this.root as { kind: 'dir'; children: Map<string, VNode> };
+    for (const part of parts) {
+      let next = dir.children.get(part);
+      if (!next) {
+        next = { kind: 'dir', children: new Map() };
+        dir.children.set(part, next);
+      }
+      if (next.kind !== 'dir') throw new SysfsError('ENOTDIR', path, this.origin);
+      dir = next;
+    }
+    dir.children.set(name, node);
   }
 
   remove(path: string): void {
@@ -144,6 +154,17 @@ export class Vfs implements SysfsReader {
     }
     return { node, path: here };
   }
+}
+
+/** `joinPath(path)` as its parts (`.` and empty parts dropped, `..` folded). */
+function pathParts(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
 }
 
 function parentOf(p: string): string {
