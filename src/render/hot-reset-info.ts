@@ -6,21 +6,22 @@
  */
 
 import type { DeviceRef } from '../host/problems.ts';
-import { VFIO_PCI_DEVID, VFIO_PCI_HOT_RESET_FLAG } from '../uapi/vfio-structs.ts';
-import type { HotResetInfoResult } from '../vfio/ioctls.ts';
+import {
+  type HotResetInfoResult,
+  hotResetFlagNames,
+  isNotOwned,
+  isOwnedThroughGroup,
+} from '../vfio/ioctls.ts';
 
 function idText(info: HotResetInfoResult, id: number): string {
   if (!info.devIdMode) return `group ${id}`;
-  if (id === VFIO_PCI_DEVID.NOT_OWNED) return 'NOT_OWNED';
-  if (id === VFIO_PCI_DEVID.OWNED) return 'OWNED (through its IOMMU group)';
+  if (isNotOwned(id)) return 'NOT_OWNED';
+  if (isOwnedThroughGroup(id)) return 'OWNED (through its IOMMU group)';
   return `devid ${id}`;
 }
 
 export function flagsText(flags: number): string {
-  const names = [
-    flags & VFIO_PCI_HOT_RESET_FLAG.DEV_ID ? 'DEV_ID' : null,
-    flags & VFIO_PCI_HOT_RESET_FLAG.DEV_ID_OWNED ? 'DEV_ID_OWNED' : null,
-  ].filter((n) => n !== null);
+  const names = hotResetFlagNames(flags);
   return names.length > 0 ? names.join('|') : '0';
 }
 
@@ -30,7 +31,7 @@ export function renderHotResetInfo(info: HotResetInfoResult, refs: readonly Devi
   const head = `flags ${flagsText(info.flags)}${info.devIdMode && !info.allOwned ? ' (DEV_ID_OWNED clear: something in scope is not owned)' : ''}, ${info.entries.length} function(s) in scope`;
   const rows = info.entries.map((e) => {
     const r = byBdf.get(e.bdf);
-    const mark = info.devIdMode && e.id === VFIO_PCI_DEVID.NOT_OWNED ? '✗' : ' ';
+    const mark = info.devIdMode && isNotOwned(e.id) ? '✗' : ' ';
     return `${mark} ${e.bdf}  ${idText(info, e.id).padEnd(32)} driver ${r?.driver ?? 'none'}, group ${r?.group ?? 'none'}`;
   });
   return [head, ...rows];

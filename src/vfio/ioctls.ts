@@ -133,6 +133,19 @@ export function isNotOwned(id: number): boolean {
   return id === VFIO_PCI_DEVID.NOT_OWNED;
 }
 
+/** Cdev mode: the entry is OWNED (0) — not bound to the caller's context, but its IOMMU group is (I5). */
+export function isOwnedThroughGroup(id: number): boolean {
+  return id === VFIO_PCI_DEVID.OWNED;
+}
+
+/** The names of the hot-reset INFO flags set in `flags` (I6). */
+export function hotResetFlagNames(flags: number): string[] {
+  return [
+    flags & VFIO_PCI_HOT_RESET_FLAG.DEV_ID ? 'DEV_ID' : null,
+    flags & VFIO_PCI_HOT_RESET_FLAG.DEV_ID_OWNED ? 'DEV_ID_OWNED' : null,
+  ].filter((n): n is string => n !== null);
+}
+
 /** VFIO_DEVICE_PCI_HOT_RESET with one fd per group (group mode) or none (cdev mode, H20). */
 export function hotReset(sys: Syscalls, device: number, groupFds: number[]): void {
   const buf = encodeHotReset({
