@@ -53,8 +53,21 @@ export interface CommandContext {
 
 export type RegisterCommand = (p: Command, ctx: CommandContext) => void;
 
+/**
+ * What becomes of each simulated kernel a command boots: by default it is used as booted. Tests set
+ * a hook to inject a fault first, to let another process hold a group, or to hand back one kernel
+ * for several commands in a row (a host that stays up between a plan and a reset).
+ */
+let simHook: ((booted: SimKernel) => SimKernel) | null = null;
+export function setSimHook(hook: ((booted: SimKernel) => SimKernel) | null): void {
+  simHook = hook;
+}
+
 export function openGlobalHost(g: Globals): OpenedHost {
-  return openHost(parseHostSpec(g.host), g.era);
+  const opened = openHost(parseHostSpec(g.host), g.era);
+  if (!opened.sim || !simHook) return opened;
+  const sim = simHook(opened.sim);
+  return { ...opened, sim, reader: sim.sysfs };
 }
 
 export function inventoryOf(g: Globals, opened = openGlobalHost(g)): Inventory {
