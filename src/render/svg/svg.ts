@@ -60,10 +60,21 @@ function domainName(c: Ctx, d: Domain): string {
 
 function nameText(c: Ctx, f: InventoryFunction): string {
   if (!isBridgeFn(f)) return f.label ?? f.className;
-  const slot = f.children.map((b) => c.byBdf.get(b)?.slot).find((s) => s);
-  return [KIND_NAME[f.kind], slot ? `slot ${slot.name} ${slot.driver}` : null, f.linkSpeed]
-    .filter((s) => s)
-    .join(' · ');
+  // The slots on the bus below (a conventional bus may hold several, one per device).
+  const slots = [
+    ...new Map(
+      f.children.flatMap((b) => {
+        const s = c.byBdf.get(b)?.slot;
+        return s ? [[s.name, s] as const] : [];
+      }),
+    ).values(),
+  ];
+  const drivers = [...new Set(slots.map((s) => s.driver))];
+  const slotText =
+    slots.length === 0
+      ? null
+      : `slot${slots.length === 1 ? '' : 's'} ${slots.map((s) => s.name).join(', ')} ${drivers.join('/')}`;
+  return [KIND_NAME[f.kind], slotText, f.linkSpeed].filter((s) => s).join(' · ');
 }
 
 function methodsText(f: InventoryFunction): string {

@@ -101,6 +101,9 @@ describe('the workstation example', () => {
     assert.deepEqual(textsOf(card(svg, '0000:0a:01.0'), 'methods'), ['(no reset)']);
     assert.deepEqual(textsOf(card(svg, '0000:00:01.0'), 'domain-tag'), ['⇣ slot 1']);
     assert.deepEqual(textsOf(card(svg, '0000:09:00.0'), 'domain-tag'), ['⇣ bus 0a']);
+    // A bridge names the slots below it: the root port's pciehp slot, the PCI bridge's two ACPI slots.
+    assert.match(textsOf(card(svg, '0000:00:01.0'), 'name')[0]!, /^root port · slot 1 pciehp · 16 GT\/s$/);
+    assert.match(textsOf(card(svg, '0000:09:00.0'), 'name')[0]!, /^PCIe-to-PCI bridge · slots 5, 6 /);
     const drivers = inv.functions.map((f) => f.driver ?? '—');
     assert.deepEqual(textsOf(svg, 'driver').sort(), drivers.sort(), 'every function shows its driver');
   });
