@@ -136,17 +136,21 @@ export function checkIoctlArgs(fd: number, request: number, arg: Uint8Array | nu
  * `KernelError(<errno name>, 'ioctl <name>')`. A `Uint8Array` is passed as a pointer to its
  * bytes (honouring its byteOffset) and the kernel writes into it in place, also when it fails
  * (VFIO's ENOSPC answers report the needed count that way); a number is passed by value.
- * `name` labels the request in errors (default: its hex value).
+ * `name` labels the request in errors (default: its hex value); a function is called only on
+ * failure, so a caller that looks names up pays nothing on the success path.
  */
 export function ioctl(
   fd: number,
   request: number,
   arg: Uint8Array | number = 0,
-  name?: string,
+  name?: string | (() => string),
   raw: RawIoctl = koffiIoctl,
 ): number {
   const req = checkIoctlArgs(fd, request, arg);
   const rc = raw(fd, req, arg);
-  if (rc < 0) throw new KernelError(errnoName(-rc), `ioctl ${name ?? `0x${req.toString(16)}`}`, `fd ${fd}`);
+  if (rc < 0) {
+    const label = typeof name === 'function' ? name() : (name ?? `0x${req.toString(16)}`);
+    throw new KernelError(errnoName(-rc), `ioctl ${label}`, `fd ${fd}`);
+  }
   return rc;
 }

@@ -80,7 +80,7 @@ export class LinuxSyscalls implements Syscalls {
 
   ioctl(fd: number, request: number, arg: IoctlArg = 0): number {
     const kind = this.kinds.get(fd) ?? 'other';
-    const rc = ioctl(fd, request, arg, requestName(request >>> 0, kind), this.raw);
+    const rc = ioctl(fd, request, arg, () => requestName(request >>> 0, kind), this.raw);
     // The group hands out device fds (G5): remember them so later errors name device ioctls.
     if (kind === 'group' && request >>> 0 === VFIO.GROUP_GET_DEVICE_FD) this.kinds.set(rc, 'device');
     return rc;
