@@ -161,7 +161,19 @@ export class CdevSession implements VfioSession<CdevDevice> {
           },
         );
       }
-      for (const m of missing) this.openDevice(m.bdf);
+      for (const m of missing) {
+        try {
+          this.openDevice(m.bdf);
+        } catch (e) {
+          if (!(e instanceof VfioError)) throw e;
+          // Another user has it (bound to its own context, or open through its group): not ours to reset.
+          throw new VfioError(
+            'VFIO_RESET_E_NOT_OWNED',
+            `hot reset of ${dev.bdf} needs ${refText(m)}, which this iommufd context cannot take: ${e.message}`,
+            { step: e.step, errno: e.errno, rule: e.rule, bdf: dev.bdf, blocker: m },
+          );
+        }
+      }
       info = this.hotResetInfo(dev);
     }
     this.retry(`VFIO_DEVICE_PCI_HOT_RESET ${dev.bdf}`, dev.bdf, () => io.hotReset(this.host.sys, dev.fd, []));

@@ -10,7 +10,7 @@ import { KernelError } from '../kernel/syscalls.ts';
 import type { SysfsReader } from '../kernel/sysfs.ts';
 import { isVfioDriver } from '../pci/drivers.ts';
 import { refText, VfioError } from './errors.ts';
-import { iommuGroupOf } from './locate.ts';
+import { deviceRef, iommuGroupOf, resetMethodsOf } from './locate.ts';
 
 export interface CallContext {
   mode: 'group' | 'cdev';
@@ -73,6 +73,14 @@ export function translate(
       }
       break;
     case 'EINVAL':
+      if (on('VFIO_DEVICE_BIND_IOMMUFD') && e.rule !== 'K3.args') {
+        // K3: one cdev bind per device; a device already open through another file belongs to its opener.
+        return new VfioError(
+          'VFIO_RESET_E_NOT_OWNED',
+          `${who} is already open through another file (a device is bound through one cdev at a time, K3): another process is using it`,
+          { ...base, blocker: bdf ? deviceRef(ctx.sysfs, bdf) : null },
+        );
+      }
       if (on('VFIO_DEVICE_PCI_HOT_RESET')) {
         const blocker = affected.find((a) => !isVfioDriver(a.driver)) ?? null;
         const why =
@@ -96,12 +104,22 @@ export function translate(
       }
       break;
     case 'ENOTTY':
-      if (on('VFIO_DEVICE_RESET'))
+      if (on('VFIO_DEVICE_RESET')) {
+        // D3/M5: with methods listed, ENOTTY is what the method that ran returned — most often the
+        // readiness poll giving up (W1/W2: the device did not answer within 60 s of its reset).
+        const methods = bdf ? resetMethodsOf(ctx.sysfs, bdf) : null;
+        if (methods && methods.length > 0)
+          return new VfioError(
+            'VFIO_RESET_E_NOT_READY',
+            `the function reset of ${who} (reset_method: ${methods.join(' ')}) ended in ENOTTY: the device did not answer in time after its reset (the kernel polls up to 60 s; dmesg says "not ready … giving up"), or no listed method could run now`,
+            base,
+          );
         return new VfioError(
           'VFIO_RESET_E_NO_FUNCTION_RESET',
           `${who} has no reset method left (reset_method is empty or every method refused)`,
           base,
         );
+      }
       if (on('VFIO_DEVICE_PCI_HOT_RESET')) {
         return new VfioError(
           'VFIO_RESET_E_NOT_READY',

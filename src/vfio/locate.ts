@@ -32,6 +32,16 @@ export function deviceRef(sys: SysfsReader, bdf: string): DeviceRef {
   return { bdf, driver: driverOf(sys, bdf), group: iommuGroupOf(sys, bdf) };
 }
 
+/** `reset_method` as sysfs lists it (Y2), or null where the kernel has no such attribute (Y1, [2013]). */
+export function resetMethodsOf(sys: SysfsReader, bdf: string): string[] | null {
+  const p = `bus/pci/devices/${bdf}/reset_method`;
+  if (sys.kind(p) === null) return null;
+  return sys
+    .readText(p)
+    .split(/\s+/)
+    .filter((m) => m !== '');
+}
+
 /** The config image as sysfs shows it (for capability checks such as QEMU's reset policy). */
 export function readConfig(sys: SysfsReader, bdf: string): Uint8Array | null {
   const p = `bus/pci/devices/${bdf}/config`;
