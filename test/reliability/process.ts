@@ -31,13 +31,18 @@ export class SimProcess {
   /** The syscalls as this process makes them; hand it to a client (`{ sysfs, sys }`). */
   readonly sys: Syscalls;
 
+  /** The kernel's own syscalls, as they were when the process started (a test may reroute `kernel.sys`). */
+  private readonly base: Syscalls;
+
   constructor(kernel: SimKernel, name: string) {
     this.kernel = kernel;
     this.name = name;
+    const k = kernel.sys;
+    this.base = { open: k.open, close: k.close, ioctl: k.ioctl, writeSysfs: k.writeSysfs };
     this.sys = {
       open: (path) => {
         this.enter();
-        const fd = kernel.sys.open(path);
+        const fd = this.base.open(path);
         this.fds.add(fd);
         return fd;
       },
@@ -46,12 +51,12 @@ export class SimProcess {
         // close(2) releases the descriptor even when it reports an error; here it only fails for an
         // fd that is not open, which this process then did not hold either.
         this.fds.delete(fd);
-        kernel.sys.close(fd);
+        this.base.close(fd);
       },
       ioctl: (fd, request, arg) => this.ioctl(fd, request, arg),
       writeSysfs: (path, value) => {
         this.enter();
-        kernel.sys.writeSysfs(path, value);
+        this.base.writeSysfs(path, value);
       },
     };
   }
@@ -73,7 +78,7 @@ export class SimProcess {
     this.dead = true;
     const held = [...this.fds].sort((a, b) => a - b);
     this.fds.clear();
-    for (const fd of held) this.kernel.sys.close(fd);
+    for (const fd of held) this.base.close(fd);
     return held;
   }
 
@@ -91,7 +96,7 @@ export class SimProcess {
     const hands =
       request === VFIO.GROUP_GET_DEVICE_FD || request === KVM.CREATE_VM || request === KVM.CREATE_DEVICE;
     const kind = hands ? this.kernel.vfioState().fds.find((f) => f.fd === fd)?.kind : undefined;
-    const r = this.kernel.sys.ioctl(fd, request, arg);
+    const r = this.base.ioctl(fd, request, arg);
     // The calls that hand out a new descriptor: as the return value, or written into the struct.
     if (request === VFIO.GROUP_GET_DEVICE_FD && kind === 'group') this.fds.add(r);
     else if (request === KVM.CREATE_VM && kind === 'kvm') this.fds.add(r);
