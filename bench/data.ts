@@ -15,7 +15,9 @@ import { SimKernel } from '../src/sim/kernel.ts';
 import { generateLargeHost } from '../src/topology/generate-large.ts';
 import { hostToTopologyYaml } from '../src/topology/write.ts';
 
-export const BENCH_DIR = resolve(import.meta.dirname, '../.bench');
+/** The repository root: this file runs from bench/ (tsx) or bundled from .bench/, both one level down. */
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BENCH_DIR = join(ROOT, '.bench');
 /** The host sizes every scaling table shows. */
 export const SIZES = [256, 4096, 100_000] as const;
 /** Sizes written as sysfs dumps on disk. */
@@ -32,7 +34,7 @@ const SHAPERS = [
 
 function stamp(): string {
   const h = createHash('sha256');
-  for (const f of SHAPERS) h.update(readFileSync(resolve(import.meta.dirname, '..', f)));
+  for (const f of SHAPERS) h.update(readFileSync(join(ROOT, f)));
   return h.digest('hex').slice(0, 16);
 }
 

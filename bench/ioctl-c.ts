@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ffiStatus, ioctl, koffiIoctl } from '../src/linux/ioctl.ts';
 import { LinuxSyscalls } from '../src/linux/syscalls.ts';
 import { VFIO } from '../src/uapi/ioctl.ts';
-import { BENCH_DIR } from './data.ts';
+import { BENCH_DIR, ROOT } from './data.ts';
 import { median } from './measure.ts';
 
 /** asm-generic FIONREAD (x86-64, arm64). */
@@ -56,11 +56,16 @@ export function compareIoctlWithC(calls = 200_000, rounds = 7): IoctlComparisonR
   const ffi = ffiStatus();
   if (!ffi.ok) return { ok: false, why: `koffi is not usable: ${ffi.reason}` };
   const bin = join(BENCH_DIR, 'ioctl-loop');
-  const cc = spawnSync('cc', ['-O2', '-o', bin, join(import.meta.dirname, 'c/ioctl-loop.c')], {
+  const cc = spawnSync('cc', ['-O2', '-o', bin, join(ROOT, 'bench/c/ioctl-loop.c')], {
     encoding: 'utf8',
   });
   if (cc.error || cc.status !== 0)
-    return { ok: false, why: `no C compiler (cc): ${cc.error?.message ?? cc.stderr}` };
+    return {
+      ok: false,
+      why: cc.error
+        ? `no C compiler (cc): ${cc.error.message}`
+        : `cc could not build the C loop: ${cc.stderr.trim()}`,
+    };
   const t = target();
   const sys = new LinuxSyscalls();
   const fd = sys.open(t.path);

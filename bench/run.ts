@@ -8,7 +8,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBenchData, SIZES, topologyPath } from './data.ts';
+import { ensureBenchData, ROOT, SIZES, topologyPath } from './data.ts';
 import { durationTable } from './durations.ts';
 import { compareIoctlWithC } from './ioctl-c.ts';
 import { loadInChild } from './load.ts';
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     loads: [],
     queries: [],
     ioctls: await step('simulated ioctls per second', () => ioctlRates()),
-    ioctlC: await step('ioctl: koffi vs C', () => compareIoctlWithC(quick ? 50_000 : 200_000, quick ? 3 : 7)),
+    ioctlC: await step('ioctl: koffi vs C', () => compareIoctlWithC(quick ? 50_000 : 200_000, quick ? 3 : 9)),
     durations: await step('reset durations: simulator vs rig', () => durationTable()),
   };
   for (const n of sizes)
@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   const doc = renderPerformanceDoc(results);
   process.stdout.write(doc);
   if (writeDocs) {
-    const path = join(import.meta.dirname, '../docs/performance.md');
+    const path = join(ROOT, 'docs/performance.md');
     writeFileSync(path, doc);
     log(`wrote ${path}`);
   }

@@ -16,7 +16,7 @@ import type { SysfsReader } from '../src/kernel/sysfs.ts';
 import { DirSysfsReader } from '../src/linux/sysfs-reader.ts';
 import { scanDocument } from '../src/render/json.ts';
 import { SimKernel } from '../src/sim/kernel.ts';
-import { BENCH_DIR, DUMP_SIZES, dumpPath, largeHost, SIZES } from './data.ts';
+import { BENCH_DIR, DUMP_SIZES, dumpPath, largeHost, ROOT, SIZES } from './data.ts';
 import { median } from './measure.ts';
 
 export interface ProcessComparison {
@@ -58,7 +58,7 @@ export function ensureLspci(log: (s: string) => void): LspciStatus {
 async function bundleCli(): Promise<string> {
   const out = join(BENCH_DIR, 'cli.mjs');
   await build({
-    entryPoints: [join(import.meta.dirname, '../src/cli/main.ts')],
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
