@@ -48,7 +48,8 @@ function hostUseOf(r: Refusal): HostUse | null {
 
 export function hostInputs(g: Globals): HostInputs {
   const opened = openGlobalHost(g);
-  const read = readSysfsHost(opened.reader, opened.sim?.host.name);
+  // Config space only where sysfs attributes do not answer (reading it wakes suspended devices).
+  const read = readSysfsHost(opened.reader, opened.sim?.host.name, { config: 'needed' });
   const inv = inventoryFrom(read, opened.origin, { era: g.era });
   const caps = new Map<string, ResetCapabilities>();
   const capabilities = (bdf: string) => {
