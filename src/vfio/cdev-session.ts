@@ -103,7 +103,8 @@ export class CdevSession implements VfioSession<CdevDevice> {
     );
     try {
       const buf = encodeBindIommufd({ argsz: BIND_IOMMUFD_MINSZ, flags: 0, iommufd: ctx, outDevid: 0 });
-      this.call(`VFIO_DEVICE_BIND_IOMMUFD ${bdf}`, bdf, () =>
+      // O1: the bind opens the device, whose reset takes a trylock; EAGAIN is contention, retried.
+      this.retry(`VFIO_DEVICE_BIND_IOMMUFD ${bdf}`, bdf, () =>
         this.host.sys.ioctl(fd, VFIO.DEVICE_BIND_IOMMUFD, buf),
       );
       const info = this.call(`VFIO_DEVICE_GET_INFO ${bdf}`, bdf, () => io.deviceInfo(this.host.sys, fd));
@@ -202,8 +203,8 @@ export class CdevSession implements VfioSession<CdevDevice> {
     return { mode: 'cdev', sysfs: this.host.sysfs, busyRetries: this.options.busyRetries };
   }
 
-  private retry(step: string, bdf: string, f: () => void): void {
-    kernelCallWithRetry(this.calls, step, bdf, f);
+  private retry<T>(step: string, bdf: string, f: () => T): T {
+    return kernelCallWithRetry(this.calls, step, bdf, f);
   }
 
   private call<T>(step: string, bdf: string | null, f: () => T): T {

@@ -159,7 +159,8 @@ export class GroupSession implements VfioSession<DeviceHandle> {
       );
     }
     const g = this.openGroup(group);
-    const fd = this.call(`VFIO_GROUP_GET_DEVICE_FD ${bdf}`, bdf, () =>
+    // O1: the first open resets the device under a trylock; EAGAIN is contention, retried.
+    const fd = this.withRetry(`VFIO_GROUP_GET_DEVICE_FD ${bdf}`, bdf, () =>
       io.getDeviceFd(this.host.sys, g.fd, bdf),
     );
     const info = this.call(`VFIO_DEVICE_GET_INFO ${bdf}`, bdf, () => io.deviceInfo(this.host.sys, fd));
@@ -308,8 +309,8 @@ export class GroupSession implements VfioSession<DeviceHandle> {
     return { mode: 'group', sysfs: this.host.sysfs, busyRetries: this.options.busyRetries };
   }
 
-  private withRetry(step: string, bdf: string, f: () => void, affected: DeviceRef[] = []): void {
-    kernelCallWithRetry(this.calls, step, bdf, f, affected);
+  private withRetry<T>(step: string, bdf: string, f: () => T, affected: DeviceRef[] = []): T {
+    return kernelCallWithRetry(this.calls, step, bdf, f, affected);
   }
 
   private call<T>(step: string, bdf: string | null, f: () => T): T {

@@ -27,18 +27,20 @@ export function kernelCall<T>(ctx: CallContext, step: string, bdf: string | null
   }
 }
 
-/** Runs `f`, retrying EAGAIN/EBUSY (D3, H8, H9) up to `busyRetries` times, then translating. */
-export function kernelCallWithRetry(
+/**
+ * Runs `f`, retrying EAGAIN/EBUSY — lock contention: the open-time reset (O1), D3, H8, H9 — up to
+ * `busyRetries` times, then translating. Returns what `f` returns.
+ */
+export function kernelCallWithRetry<T>(
   ctx: CallContext,
   step: string,
   bdf: string,
-  f: () => void,
+  f: () => T,
   affected: DeviceRef[] = [],
-): void {
+): T {
   for (let attempt = 0; ; attempt++) {
     try {
-      f();
-      return;
+      return f();
     } catch (e) {
       if (
         e instanceof KernelError &&
