@@ -372,6 +372,25 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     assertIdle(k, 'after close');
   });
 
+  test('client: contention at open (O1: the open-time reset takes a trylock) is retried the same way', () => {
+    const k = boot('qemu-rp25');
+    k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+    const calls = onIoctl(k, () => {});
+    const s = new GroupSession(k);
+    const e = vfioError(() => s.openDevice(RP25));
+    assert.equal(e.code, 'VFIO_RESET_E_BUSY');
+    assert.equal(e.rule, 'O1');
+    assert.equal(calls.count(VFIO.GROUP_GET_DEVICE_FD), 4);
+    const release = onIoctl(k, (r) => {
+      if (r === VFIO.GROUP_GET_DEVICE_FD && release.count(r) === 2)
+        k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+    });
+    s.openDevice(RP25);
+    assert.equal(release.count(VFIO.GROUP_GET_DEVICE_FD), 2);
+    s.close();
+    assertIdle(k, 'after close');
+  });
+
   test('CLI: held throughout → exit 1, VFIO_RESET_E_BUSY, "retried 3 times"; released after two → exit 0', () => {
     const held = (release: number | null) => (k: SimKernel) => {
       const calls = onIoctl(k, (r) => {
@@ -405,6 +424,18 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
       '--yes',
     );
     assert.equal(ok.code, 0, ok.stdout);
+    const atOpen = cli(
+      (k) => {
+        k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+        const calls = onIoctl(k, (r) => {
+          if (r === VFIO.GROUP_GET_DEVICE_FD && calls.count(r) === 3)
+            k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+        });
+        return k;
+      },
+      ...['--host', 'sim:examples/qemu-rp25.yaml', 'reset', RP25, '--method', 'function', '--yes'],
+    );
+    assert.equal(atOpen.code, 0, `contention at open, released on the third attempt: ${atOpen.stdout}`);
     fig.add('cliRuns', 2);
   });
 });
