@@ -31,6 +31,12 @@ const boot = (example: Example, era: Era = '6.1') =>
   new SimKernel(loadTopologyFile(`examples/${example}.yaml`), { era });
 const RP25 = '0000:01:00.0';
 
+/** Injects a fault and counts it for the report. */
+function inject(k: SimKernel, fault: Parameters<SimKernel['inject']>[0]): void {
+  fig.add('faultsInjected');
+  k.inject(fault);
+}
+
 /** Every function's reset count, to tell what a call touched. */
 const resets = (k: SimKernel) =>
   new Map(k.host.topology.functions.map((f) => [f.name, k.pci.state(f.name).resets]));
@@ -112,8 +118,7 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
     const k = boot('qemu-rp25');
     const s = new GroupSession(k);
     const dev = s.openDevice(RP25);
-    k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
-    fig.add('faultsInjected');
+    inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
     const t0 = k.clock.now();
     const before = resets(k);
     const e = vfioError(() => s.functionReset(dev));
@@ -137,7 +142,7 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
     const k = boot('qemu-rp25');
     const s = new GroupSession(k);
     const dev = s.openDevice(RP25);
-    k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
+    inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
     const t0 = k.clock.now();
     const e = vfioError(() => s.hotReset(dev));
     assert.equal(e.code, 'VFIO_RESET_E_NOT_READY');
@@ -150,7 +155,8 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
   test('CLI: reset --yes exits 1 with "not ready", the code and the 65 s it took; JSON says the same', () => {
     const arm = (k: SimKernel) => {
       onIoctl(k, (r) => {
-        if (r === VFIO.DEVICE_RESET) k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
+        if (r === VFIO.DEVICE_RESET)
+          inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
       });
       return k;
     };
@@ -193,7 +199,7 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
     const k = boot('qemu-rp25');
     const s = new GroupSession(k);
     const dev = s.openDevice(RP25);
-    k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
+    inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
     const t0 = k.clock.now();
     s.functionReset(dev);
     const took = k.clock.now() - t0;
@@ -207,14 +213,14 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
     const k = boot('qemu-rp25');
     const s = new GroupSession(k);
     const dev = s.openDevice(RP25);
-    k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 70_000 } });
+    inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 70_000 } });
     assert.equal(vfioError(() => s.functionReset(dev)).code, 'VFIO_RESET_E_NOT_READY');
     s.close();
   });
 
   test('CLI: reset --yes succeeds and shows the longer open and reset times and the kernel\'s "ready" line', () => {
     const late = (k: SimKernel) => {
-      k.inject({ bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
+      inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
       return k;
     };
     const r = cli(
@@ -256,12 +262,11 @@ describe('surprise removal in the middle of a reset', () => {
       const k = boot('qemu-rp25', era);
       const s = new GroupSession(k);
       const dev = s.openDevice(RP25);
-      const clock = onClock(k, 5, () => k.inject({ bdf: RP25, kind: 'surprise-removal' }));
+      const clock = onClock(k, 5, () => inject(k, { bdf: RP25, kind: 'surprise-removal' }));
       const before = resets(k);
       const t0 = k.clock.now();
       clock.arm();
       const e = vfioError(() => s.functionReset(dev));
-      fig.add('faultsInjected');
       assert.equal(e.code, 'VFIO_RESET_E_NOT_READY');
       const took = k.clock.now() - t0;
       if (era === '6.1') assert.ok(took >= 60000, `${took} ms: 6.1 polls a removed device to the end`);
@@ -280,7 +285,7 @@ describe('surprise removal in the middle of a reset', () => {
     const k = boot('qemu-ppb');
     const s = new GroupSession(k);
     const dev = s.openDevice('0000:02:01.0');
-    const clock = onClock(k, 1, () => k.inject({ bdf: '0000:02:01.1', kind: 'surprise-removal' }));
+    const clock = onClock(k, 1, () => inject(k, { bdf: '0000:02:01.1', kind: 'surprise-removal' }));
     const before = resets(k);
     clock.arm();
     s.hotReset(dev);
@@ -291,7 +296,7 @@ describe('surprise removal in the middle of a reset', () => {
 
   test('CLI: reset --yes exits 1, naming the device that did not come back', () => {
     const arm = (k: SimKernel) => {
-      const clock = onClock(k, 5, () => k.inject({ bdf: RP25, kind: 'surprise-removal' }));
+      const clock = onClock(k, 5, () => inject(k, { bdf: RP25, kind: 'surprise-removal' }));
       onIoctl(k, (r) => {
         if (r === VFIO.DEVICE_RESET) clock.arm();
       });
@@ -324,17 +329,16 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
       const calls = onIoctl(k, () => {});
       const s = new GroupSession(k, { busyRetries });
       const dev = s.openDevice(RP25);
-      k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+      inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
       const before = resets(k);
       const e = vfioError(() => s.functionReset(dev));
       assert.equal(e.code, 'VFIO_RESET_E_BUSY');
       assert.equal(e.errno, 'EAGAIN');
       assert.equal(calls.count(VFIO.DEVICE_RESET), 1 + busyRetries, 'bounded: no more attempts');
       assert.deepEqual(touched(k, before), []);
-      k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+      inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
       s.close();
       assertIdle(k, 'after close');
-      fig.add('faultsInjected');
     }
   });
 
@@ -342,10 +346,10 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     const k = boot('qemu-rp25');
     const s = new GroupSession(k);
     const dev = s.openDevice(RP25);
-    k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+    inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
     const calls = onIoctl(k, (r) => {
       if (r === VFIO.DEVICE_RESET && calls.count(r) === 3)
-        k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+        inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
     });
     s.functionReset(dev);
     assert.equal(calls.count(VFIO.DEVICE_RESET), 3);
@@ -356,7 +360,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     const k = boot('qemu-ppb');
     const s = new GroupSession(k);
     const dev = s.openDevice('0000:02:01.0');
-    k.inject({ bdf: '0000:02:01.1', kind: 'hold-memory-lock', held: true });
+    inject(k, { bdf: '0000:02:01.1', kind: 'hold-memory-lock', held: true });
     const calls = onIoctl(k, () => {});
     const e = vfioError(() => s.hotReset(dev));
     assert.equal(e.code, 'VFIO_RESET_E_BUSY');
@@ -364,7 +368,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     assert.equal(calls.count(VFIO.DEVICE_PCI_HOT_RESET), 4);
     const release = onIoctl(k, (r) => {
       if (r === VFIO.DEVICE_PCI_HOT_RESET && release.count(r) === 2)
-        k.inject({ bdf: '0000:02:01.1', kind: 'hold-memory-lock', held: false });
+        inject(k, { bdf: '0000:02:01.1', kind: 'hold-memory-lock', held: false });
     });
     s.hotReset(dev);
     assert.equal(release.count(VFIO.DEVICE_PCI_HOT_RESET), 2);
@@ -374,7 +378,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
 
   test('client: contention at open (O1: the open-time reset takes a trylock) is retried the same way', () => {
     const k = boot('qemu-rp25');
-    k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+    inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
     const calls = onIoctl(k, () => {});
     const s = new GroupSession(k);
     const e = vfioError(() => s.openDevice(RP25));
@@ -383,7 +387,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     assert.equal(calls.count(VFIO.GROUP_GET_DEVICE_FD), 4);
     const release = onIoctl(k, (r) => {
       if (r === VFIO.GROUP_GET_DEVICE_FD && release.count(r) === 2)
-        k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+        inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
     });
     s.openDevice(RP25);
     assert.equal(release.count(VFIO.GROUP_GET_DEVICE_FD), 2);
@@ -395,8 +399,8 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     const held = (release: number | null) => (k: SimKernel) => {
       const calls = onIoctl(k, (r) => {
         if (r !== VFIO.DEVICE_RESET) return;
-        if (calls.count(r) === 1) k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
-        if (calls.count(r) === release) k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+        if (calls.count(r) === 1) inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
+        if (calls.count(r) === release) inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
       });
       return k;
     };
@@ -426,10 +430,10 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     assert.equal(ok.code, 0, ok.stdout);
     const atOpen = cli(
       (k) => {
-        k.inject({ bdf: RP25, kind: 'hold-device-lock', held: true });
+        inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
         const calls = onIoctl(k, (r) => {
           if (r === VFIO.GROUP_GET_DEVICE_FD && calls.count(r) === 3)
-            k.inject({ bdf: RP25, kind: 'hold-device-lock', held: false });
+            inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
         });
         return k;
       },
