@@ -10,4 +10,55 @@ export interface Change {
   after: string;
 }
 
-export const CHANGES: readonly Change[] = [];
+export const CHANGES: readonly Change[] = [
+  {
+    what: 'IOMMU group ids from a counter: nothing is freed at boot, so the lowest free id is the count so far (A6); the lowest-free scan was quadratic',
+    before: 'groups of 100,000 functions: 135,372 ms',
+    after: '7,062 ms (machine loaded by other jobs)',
+  },
+  {
+    what: 'ioctl request names built once per fd kind, not on every ioctl (simulator and LinuxSyscalls)',
+    before: 'simulated hot-reset INFO 14.4 µs; DEVICE_GET_INFO 63,866/s; LinuxSyscalls.ioctl 15,149 ns',
+    after: '3.1 µs; 149,976/s; 1,520 ns',
+  },
+  {
+    what: 'inventory: G3 (a DMA-using group mate) and group member lists from one pass, not a search of the host per function',
+    before: 'inventory of the 4,096-function dump: 2,785 ms',
+    after: '1,091 ms',
+  },
+  {
+    what: 'scan/info/plan read config space only where sysfs attributes do not answer (bridges); one readdir per device instead of a stat per attribute; no path.join for normal paths',
+    before: '4,096 config reads; inventory 953 ms',
+    after: '194 config reads; 654 ms',
+  },
+  {
+    what: 'a link read with one readlink (EINVAL: not a link) instead of lstat + readlink; attributes read with one pread into a shared buffer',
+    before: 'inventory of the 4,096-function dump: 731 ms CPU',
+    after: '466 ms CPU',
+  },
+  {
+    what: 'each hot-reset scope worked out once per slot or bus and shared by the functions there (I2/I3)',
+    before: '466 ms CPU',
+    after: '390 ms CPU',
+  },
+  {
+    what: 'link attributes looked up in the device listing; normal paths told by string tests, not a regular expression',
+    before: '390 ms CPU',
+    after: '344 ms CPU',
+  },
+  {
+    what: 'simulator: vfio device indices from a per-kernel ida, not a rebuilt set per registration (boot registers every vfio-pci device)',
+    before: 'SimKernel boot, 10,000 functions: 3,393 ms',
+    after: '2,280 ms',
+  },
+  {
+    what: 'simulator: sysfs files and links created in one pass over the path; each config image built at its first read',
+    before: 'boot, 10,000 functions: 2,038 ms CPU',
+    after: '1,578 ms CPU',
+  },
+  {
+    what: 'LinuxSyscalls names a request only when the ioctl fails',
+    before: 'LinuxSyscalls.ioctl FIONREAD: 279 ns',
+    after: '237 ns (ioctl() alone: 235 ns)',
+  },
+];
