@@ -145,7 +145,8 @@ function scaleSection(r: BenchResults): string {
     const load = r.loads.find((l) => l.functions === s.functions);
     return [
       n(s.functions),
-      `${ms(s.inventoryMs)} (${s.source === 'dump' ? 'dump on disk' : 'in-memory sysfs'})`,
+      `${ms(s.readMs)} (${s.source === 'dump' ? 'dump on disk' : 'in-memory sysfs'})`,
+      ms(s.computeMs),
       `${ms(s.jsonMs)} (${fixed(s.jsonMiB)} MiB)`,
       load ? ms(load.loadMs) : '–',
       load ? ms(load.buildMs) : '–',
@@ -157,6 +158,7 @@ function scaleSection(r: BenchResults): string {
   return table(
     [
       'functions',
+      'scan: read sysfs, ms',
       'scan: inventory, ms',
       'scan: JSON text, ms',
       'topology file load, ms',
@@ -247,6 +249,7 @@ export function renderPerformanceDoc(r: BenchResults): string {
         ['', 'wall time, ms'],
         [
           ['vfio-reset scan --json', ms(v.scanMs)],
+          ['of which Node start-up and loading the CLI (`vfio-reset --help`)', ms(v.startupMs)],
           ['lspci -tv', ms(v.lspciMs)],
           ['ratio', ratio(v.scanMs / v.lspciMs)],
         ],
