@@ -6,10 +6,11 @@
  */
 
 import { statSync } from 'node:fs';
-import { readSysfsHost } from '../host/read-sysfs.ts';
+import { readSysfsHost, sysfsTopology } from '../host/read-sysfs.ts';
 import type { SysfsReader } from '../kernel/sysfs.ts';
 import { DirSysfsReader } from '../linux/sysfs-reader.ts';
 import type { Era } from '../pci/era.ts';
+import type { HostDesc } from '../pci/model.ts';
 import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { UsageError } from './errors.ts';
@@ -43,9 +44,12 @@ export function openHost(spec: HostSpec, era: Era): OpenedHost {
   } catch {
     throw new UsageError(`--host sim:${spec.path}: no such file or directory`);
   }
-  const desc = isDir
-    ? readSysfsHost(new DirSysfsReader(spec.path), spec.path).desc
-    : loadTopologyFile(spec.path);
+  let desc: HostDesc;
+  if (isDir) {
+    const read = readSysfsHost(new DirSysfsReader(spec.path), spec.path);
+    sysfsTopology(read, spec.path); // a dump describing an impossible tree is refused naming the dump
+    desc = read.desc;
+  } else desc = loadTopologyFile(spec.path);
   const sim = new SimKernel(desc, { era });
   return { spec, origin: `sim:${spec.path}`, reader: sim.sysfs, sim };
 }

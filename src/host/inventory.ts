@@ -20,9 +20,9 @@ import {
   RUNTIME_CONTEXT,
 } from '../pci/reset-methods.ts';
 import { type HotResetScope, hotResetScope } from '../pci/reset-scope.ts';
-import { type PciFunction, Topology } from '../pci/topology.ts';
+import type { PciFunction } from '../pci/topology.ts';
 import { bySeverity, type DeviceRef, isDmaNeutralDriver, isVfioDriver, type Problem } from './problems.ts';
-import { type ReadOptions, readSysfsHost, type SysfsHost } from './read-sysfs.ts';
+import { type ReadOptions, readSysfsHost, type SysfsHost, sysfsTopology } from './read-sysfs.ts';
 
 export type MethodsSource = 'sysfs' | 'computed' | 'unknown';
 
@@ -106,7 +106,7 @@ export function takeInventory(
 }
 
 export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOptions): Inventory {
-  const topo = Topology.build(read.desc);
+  const topo = sysfsTopology(read, origin);
   const observed = [...read.observed.values()];
   const hostHasResetMethodAttr = observed.some((o) => o.resetMethods !== null);
   const sysfsGroupsComplete = observed.every((o) => o.iommuGroup !== null);

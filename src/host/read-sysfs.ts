@@ -28,6 +28,7 @@ import {
   type SlotDesc,
   type SlotDriver,
 } from '../pci/model.ts';
+import { Topology, TopologyError } from '../pci/topology.ts';
 
 /** What sysfs says about one function beyond its description. */
 export interface SysfsObservation {
@@ -68,6 +69,23 @@ export class SysfsReadError extends Error {
     super(`${where}: ${message}`);
     this.name = 'SysfsReadError';
     this.where = where;
+  }
+}
+
+/**
+ * The PCI tree a sysfs read describes, built as the kernel enumerates one. A cut or edited dump can
+ * describe a tree no kernel could have (two bridges claiming one bus): that is a SysfsReadError
+ * naming the origin, not a bare TopologyError.
+ */
+export function sysfsTopology(read: SysfsHost, origin: string): Topology {
+  try {
+    return Topology.build(read.desc);
+  } catch (e) {
+    if (!(e instanceof TopologyError)) throw e;
+    throw new SysfsReadError(
+      origin,
+      `the PCI tree it shows cannot be: ${e.message.replaceAll('\n', '; ')} (is the dump complete, or was it edited?)`,
+    );
   }
 }
 
