@@ -88,6 +88,9 @@ export interface ScenarioResult {
 
 class StepSkipped extends Error {}
 
+/** A step that cannot be made: a handle it names was never defined (the step that defines it failed). */
+class StepBroken extends Error {}
+
 export function runScenario(target: ScenarioTarget, scenario: Scenario): ScenarioResult {
   const handles = new Map<string, number>();
   const steps: StepResult[] = [];
@@ -97,19 +100,26 @@ export function runScenario(target: ScenarioTarget, scenario: Scenario): Scenari
     let rule: string | null = null;
     let value: unknown = null;
     let skipped: string | null = null;
+    let broken: string | null = null;
     try {
       value = perform(target, step, handles, (v) => {
         value = v;
       });
     } catch (e) {
       if (e instanceof StepSkipped) skipped = e.message;
+      else if (e instanceof StepBroken) broken = e.message;
       else if (e instanceof KernelError) {
         errno = e.errno;
         rule = e.rule;
       } else throw e;
     }
     const durationMs = target.now() - started;
-    const verdict = skipped === null ? check(step, errno, value, durationMs) : { met: null, note: skipped };
+    const verdict =
+      broken !== null
+        ? { met: false, note: broken }
+        : skipped === null
+          ? check(step, errno, value, durationMs)
+          : { met: null, note: skipped };
     steps.push({
       index,
       verb: stepVerb(step),
@@ -143,7 +153,9 @@ function perform(
   const fd = (r: string | number): number => {
     if (typeof r === 'number') return r;
     const v = handles.get(r);
-    if (v === undefined) throw new Error(`handle '${r}' is not defined by an earlier step`);
+    // The loader checked that an earlier step defines it; that step failed, so it holds nothing.
+    if (v === undefined)
+      throw new StepBroken(`handle '${r}' holds nothing: the step that defines it with as: failed`);
     return v;
   };
   const keep = (as: string | undefined, v: number) => {
