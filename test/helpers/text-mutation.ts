@@ -64,3 +64,42 @@ export function yamlishText(keywords: readonly string[]) {
     maxLength: 120,
   });
 }
+
+/** Values that break topology files in interesting ways (types, YAML aliases, near-BDFs). */
+export const TOPOLOGY_TRICKY_VALUES = [
+  '',
+  'null',
+  '~',
+  '0x1f',
+  '-1',
+  '1e9',
+  'true',
+  '"x"',
+  '[]',
+  '{}',
+  '01:00.0',
+  '"00:00.0"',
+  'none',
+  'full',
+  'unknown',
+  '"16"',
+  '32',
+  '*a',
+  '&a x',
+] as const;
+
+/** Text that looks like an `lspci -xxxx` dump: hex, colons, addresses and its keyword lines. */
+export function lspciishText() {
+  return fc.string({
+    unit: fc.constantFrom(
+      ...'0123456789abcdefABx:. \t\n\r-[]()'.split(''),
+      '00: ',
+      ' 00',
+      ' ff',
+      '00:02.0 ',
+      '\tPhysical Slot: ',
+      '\tKernel driver in use: ',
+    ),
+    maxLength: 160,
+  });
+}

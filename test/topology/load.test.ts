@@ -13,7 +13,12 @@ import {
   TopologyFileError,
   type TopologyFileIssue,
 } from '../../src/topology/load.ts';
-import { applyMutation, textMutation, yamlishText } from '../helpers/text-mutation.ts';
+import {
+  applyMutation,
+  TOPOLOGY_TRICKY_VALUES,
+  textMutation,
+  yamlishText,
+} from '../helpers/text-mutation.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 const exampleFiles = readdirSync(EXAMPLES)
@@ -691,27 +696,7 @@ describe('parseTopology: fuzz', () => {
   });
 
   const sources = exampleFiles.map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
-  const mutation = textMutation(yamlish, [
-    '',
-    'null',
-    '~',
-    '0x1f',
-    '-1',
-    '1e9',
-    'true',
-    '"x"',
-    '[]',
-    '{}',
-    '01:00.0',
-    '"00:00.0"',
-    'none',
-    'full',
-    'unknown',
-    '"16"',
-    '32',
-    '*a',
-    '&a x',
-  ]);
+  const mutation = textMutation(yamlish, TOPOLOGY_TRICKY_VALUES);
 
   it('mutated examples never throw anything but TopologyFileError', () => {
     fc.assert(

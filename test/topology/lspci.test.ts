@@ -17,7 +17,7 @@ import {
   parseLspci,
 } from '../../src/topology/lspci.ts';
 import { hostToTopologyYaml } from '../../src/topology/write.ts';
-import { applyMutation, textMutation } from '../helpers/text-mutation.ts';
+import { applyMutation, lspciishText, textMutation } from '../helpers/text-mutation.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/lspci');
 const EXAMPLES = join(import.meta.dirname, '../../examples');
@@ -384,18 +384,7 @@ describe('importLspci: fuzz', () => {
       assert.ok(e.message.startsWith(`fuzz.txt:${e.line}:${e.col}: `));
     }
   }
-  const dumpish = fc.string({
-    unit: fc.constantFrom(
-      ...'0123456789abcdefABx:. \t\n\r-[]()'.split(''),
-      '00: ',
-      ' 00',
-      ' ff',
-      '00:02.0 ',
-      '\tPhysical Slot: ',
-      '\tKernel driver in use: ',
-    ),
-    maxLength: 160,
-  });
+  const dumpish = lspciishText();
 
   it('random strings never throw anything but LspciDumpError', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), check), { numRuns: 300 * scale });
