@@ -10,6 +10,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { type Inventory, takeInventory } from '../host/inventory.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import type { Era } from '../pci/era.ts';
+import { jsonChunks } from '../render/json-text.ts';
 import type { SimKernel } from '../sim/kernel.ts';
 import { CommandError } from './errors.ts';
 import { type OpenedHost, openHost, parseHostSpec } from './host-spec.ts';
@@ -40,7 +41,11 @@ export function setIo(next: CliIo): void {
 export const currentIo = (): CliIo => io;
 export const out = (s: string): void => io.stdout(s);
 export const err = (s: string): void => io.stderr(s);
-export const json = (doc: unknown): void => out(`${JSON.stringify(doc, null, 2)}\n`);
+/** A JSON document, written in chunks: a large host's scan is more than one string may hold. */
+export const json = (doc: unknown): void => {
+  for (const chunk of jsonChunks(doc)) out(chunk);
+  out('\n');
+};
 
 /** What `program.ts` hands each command's `register`. */
 export interface CommandContext {
