@@ -15,7 +15,14 @@ import {
   out,
   type RegisterCommand,
 } from '../context.ts';
+import { CommandError, UsageError } from '../errors.ts';
 import { simResetRun } from '../sim-reset.ts';
+
+/** `vvvv:dddd` (hex, `0x` optional) → `vvvv:dddd`, or null when it is not one. */
+function parseId(text: string): string | null {
+  const m = /^(?:0x)?([0-9a-f]{1,4}):(?:0x)?([0-9a-f]{1,4})$/i.exec(text.trim());
+  return m ? `${m[1]!.toLowerCase().padStart(4, '0')}:${m[2]!.toLowerCase().padStart(4, '0')}` : null;
+}
 
 function reset(
   g: Globals,
@@ -23,10 +30,24 @@ function reset(
   method: ResetMethodChoice,
   yes: boolean,
   mode: SessionMode,
+  expect: string | undefined,
 ): number {
   const opened = openGlobalHost(g);
   const inv = inventoryOf(g, opened);
   const f = findFunction(inv, bdfText);
+  if (expect !== undefined) {
+    // The device the user means may not be at that address any more (slots, firmware, a new card).
+    const want = parseId(expect);
+    if (want === null)
+      throw new UsageError(`--expect '${expect}' is not a vendor:device id such as 10de:2684`);
+    const hex = (n: number) => n.toString(16).padStart(4, '0');
+    const found = `${hex(f.vendor)}:${hex(f.device)}`;
+    if (found !== want)
+      throw new CommandError(
+        'VFIO_RESET_E_UNSAFE',
+        `${f.bdf} is ${found}, not the ${want} you named (--expect): check the address; nothing was opened or reset`,
+      );
+  }
   if (!yes) {
     if (g.json)
       json({
@@ -48,7 +69,7 @@ function reset(
     // A real host: refuse unless the IOMMU is on, the device is where the user said, and nothing the
     // host needs (mounted storage, the boot GPU, the default route) shares its group or reset scope.
     const root = opened.spec.kind === 'linux' ? opened.spec.root : '/sys';
-    const refusals = checkDestructive(root, '/proc', f.bdf);
+    const refusals = checkDestructive(root, '/proc', f.bdf, expect === undefined ? {} : { expectId: expect });
     if (refusals.length > 0) throw new UnsafeOperationError(refusals);
     const host = openLinuxHost(root);
     const t0 = performance.now();
@@ -78,9 +99,17 @@ export const registerReset: RegisterCommand = (p, ctx) => {
         .default('auto' as const),
     )
     .option('--yes', 'really do it', false)
+    .option(
+      '--expect <vendor:device>',
+      'refuse unless the function at <bdf> is this device (hex ids, e.g. 10de:2684)',
+    )
     .action(
-      ctx.act('reset', (bdf: string, o: { method: ResetMethodChoice; yes: boolean; mode: SessionMode }) =>
-        reset(ctx.globals(), bdf, o.method, o.yes, o.mode),
+      ctx.act(
+        'reset',
+        (
+          bdf: string,
+          o: { method: ResetMethodChoice; yes: boolean; mode: SessionMode; expect?: string | undefined },
+        ) => reset(ctx.globals(), bdf, o.method, o.yes, o.mode, o.expect),
       ),
     );
 };
