@@ -6,18 +6,19 @@
  * @module
  */
 
-/** `JSON.stringify(v, null, 2)` shifted right by `pad` (its nested lines): JSON text has no raw newline inside a string. */
-function nested(v: unknown, pad: string): string {
-  const text = JSON.stringify(v, null, 2) as string | undefined;
-  return text === undefined ? 'null' : text.replaceAll('\n', `\n${pad}`);
-}
-
 /** What JSON.stringify leaves out of an object: undefined, functions and symbols. */
 function omitted(v: unknown): boolean {
   return v === undefined || typeof v === 'function' || typeof v === 'symbol';
 }
 
-/** The pieces, in order; joined they are `JSON.stringify(value, null, 2)`. */
+/** Array elements stringified together: enough to amortise the call, small enough to stay far below the string limit. */
+const BATCH = 256;
+
+/**
+ * The pieces, in order; joined they are `JSON.stringify(value, null, 2)`. Each piece is cut out of
+ * JSON.stringify's own text for a one-member object (`{ key: value }` or `{ key: [some elements] }`),
+ * so indentation and escaping are JSON.stringify's, not re-implemented here.
+ */
 export function* jsonPieces(value: unknown): Generator<string> {
   const isPlainObject =
     value !== null &&
@@ -25,7 +26,7 @@ export function* jsonPieces(value: unknown): Generator<string> {
     !Array.isArray(value) &&
     typeof (value as { toJSON?: unknown }).toJSON !== 'function';
   if (!isPlainObject) {
-    yield nested(value, '');
+    yield JSON.stringify(value, null, 2) ?? 'undefined';
     return;
   }
   const members = Object.entries(value as Record<string, unknown>).filter(([, v]) => !omitted(v));
@@ -35,13 +36,20 @@ export function* jsonPieces(value: unknown): Generator<string> {
   }
   yield '{\n';
   for (const [i, [key, v]] of members.entries()) {
-    yield `  ${JSON.stringify(key)}: `;
     if (Array.isArray(v) && v.length > 0) {
-      yield '[\n';
-      for (let j = 0; j < v.length; j++)
-        yield `    ${nested(v[j], '    ')}${j < v.length - 1 ? ',\n' : '\n'}`;
-      yield '  ]';
-    } else yield nested(v, '  ');
+      const open = `{\n  ${JSON.stringify(key)}: [\n`;
+      const close = '\n  ]\n}';
+      yield open.slice(2);
+      for (let j = 0; j < v.length; j += BATCH) {
+        const text = JSON.stringify({ [key]: v.slice(j, j + BATCH) }, null, 2);
+        yield text.slice(open.length, text.length - close.length);
+        yield j + BATCH < v.length ? ',\n' : '';
+      }
+      yield close.slice(0, -2);
+    } else {
+      const text = JSON.stringify({ [key]: v }, null, 2);
+      yield text.slice(2, -2);
+    }
     yield i < members.length - 1 ? ',\n' : '\n';
   }
   yield '}';
