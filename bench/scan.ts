@@ -24,6 +24,8 @@ import { median } from './measure.ts';
 export interface ProcessComparison {
   functions: number;
   scanMs: number;
+  /** `scan` with its text output (the tree and problems, as a person reads it). */
+  scanTextMs: number;
   lspciMs: number;
   /** `vfio-reset --help`: Node's start-up and loading the CLI, the floor of any command. */
   startupMs: number;
@@ -96,18 +98,28 @@ export async function compareWithLspci(n: number, rounds: number): Promise<Proce
   if (!existsSync(dump)) throw new Error(`${dump} is missing; run the benchmark's data step first`);
   const scan = () => timedRun(process.execPath, [cli, '--host', `linux:${dump}`, '--json', 'scan']);
   const lspci = () => timedRun('lspci', ['-tv', '-A', 'linux-sysfs', '-O', `sysfs.path=${dump}/bus/pci`]);
+  const scanText = () => timedRun(process.execPath, [cli, '--host', `linux:${dump}`, 'scan']);
   const startup = () => timedRun(process.execPath, [cli, '--help']);
   scan();
   lspci(); // warm the page cache for both
   const s: number[] = [];
   const l: number[] = [];
+  const t: number[] = [];
   const h: number[] = [];
   for (let i = 0; i < rounds; i++) {
     s.push(scan());
     l.push(lspci());
+    t.push(scanText());
     h.push(startup());
   }
-  return { functions: n, scanMs: median(s), lspciMs: median(l), startupMs: median(h), rounds };
+  return {
+    functions: n,
+    scanMs: median(s),
+    scanTextMs: median(t),
+    lspciMs: median(l),
+    startupMs: median(h),
+    rounds,
+  };
 }
 
 function timeScan(sys: SysfsReader, functions: number, source: InProcessScan['source'], rounds: number) {
