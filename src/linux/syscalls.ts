@@ -6,8 +6,8 @@
  * @module
  */
 
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import { type IoctlArg, KernelError, type Syscalls } from '../kernel/syscalls.ts';
 import { joinPath } from '../kernel/sysfs.ts';
 import { type ErrnoName, errnoName, isErrnoName } from '../uapi/errno.ts';
@@ -42,8 +42,11 @@ function fsError(e: unknown, syscall: string, detail: string): unknown {
   return new KernelError(name, syscall, name === err.code ? detail : `${err.code}: ${detail}`);
 }
 
-/** O_WRONLY|O_TRUNC without O_CREAT: a missing attribute is ENOENT (sysfs would answer O_CREAT with EACCES). */
-const SYSFS_WRITE_FLAGS = constants.O_WRONLY | constants.O_TRUNC;
+/**
+ * O_WRONLY|O_TRUNC without O_CREAT: a missing attribute is ENOENT (sysfs would answer O_CREAT with
+ * EACCES). O_NOFOLLOW: an attribute is never a symlink, so none can redirect the write elsewhere.
+ */
+const SYSFS_WRITE_FLAGS = constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 export class LinuxSyscalls implements Syscalls {
   readonly sysfsRoot: string;
@@ -94,7 +97,17 @@ export class LinuxSyscalls implements Syscalls {
     const rel = joinPath(path.replace(/^\/+/, '').replace(/^sys\//, ''));
     const abs = join(this.sysfsRoot, rel);
     try {
-      const fd = openSync(abs, SYSFS_WRITE_FLAGS);
+      // The attribute's directory may be reached through links (bus/pci/devices/X → devices/…), but
+      // it must resolve inside the sysfs root: nothing is ever written outside the files it names.
+      const root = realpathSync(this.sysfsRoot);
+      const dir = realpathSync(dirname(abs));
+      if (dir !== root && !dir.startsWith(`${root}${sep}`))
+        throw new KernelError(
+          'EACCES',
+          `write(${rel})`,
+          `${abs} is in ${dir}, outside the sysfs root ${root}`,
+        );
+      const fd = openSync(join(dir, basename(abs)), SYSFS_WRITE_FLAGS);
       try {
         // The attribute's store() sees the whole value: writeFileSync issues one write(2) for
         // anything under a page, and the store's refusal (EINVAL, EBUSY, ENODEV …) surfaces here.
