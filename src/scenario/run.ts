@@ -108,6 +108,9 @@ export function runScenario(target: ScenarioTarget, scenario: Scenario): Scenari
     } catch (e) {
       if (e instanceof StepSkipped) skipped = e.message;
       else if (e instanceof StepBroken) broken = e.message;
+      // A sysfs write Linux would leave blocked (an unbind while the device is open) outside
+      // `unbind-while-open`: on a real kernel the run would hang here; the step fails and says why.
+      else if (e instanceof SimBlockedError) broken = e.message;
       else if (e instanceof KernelError) {
         errno = e.errno;
         rule = e.rule;
