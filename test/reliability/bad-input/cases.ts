@@ -93,6 +93,12 @@ function irqSet(fd: number, flags = 0x04 | 0x20): Uint8Array {
   return b;
 }
 
+/** A request by its uapi name (VFIO_GROUP_GET_STATUS …), or the unknown one by number. */
+function requestLabel(request: number): string {
+  const name = Object.entries(VFIO).find(([, v]) => v === request)?.[0];
+  return name ? `VFIO_${name}` : `unknown _IO(';', ${request & 0xff})`;
+}
+
 const ok = (expect: Expect = 'ok'): Outcome => ({ expect, rule: null });
 const no = (expect: ErrnoName, rule: string): Outcome => ({ expect, rule });
 
@@ -220,7 +226,7 @@ for (const [request, name] of [
   [VFIO.DEVICE_GET_INFO, 'a device ioctl'],
 ] as const) {
   add({
-    ioctl: `0x${request.toString(16)}`,
+    ioctl: requestLabel(request),
     input: `${name} on a container without IOMMU driver`,
     eras: ALL,
     topo: 'rp',
@@ -230,7 +236,7 @@ for (const [request, name] of [
     rig: true,
   });
   add({
-    ioctl: `0x${request.toString(16)}`,
+    ioctl: requestLabel(request),
     input: `${name} on a container with type1`,
     eras: ALL,
     topo: 'rp',
@@ -646,7 +652,7 @@ for (const [request, name] of [
   [VFIO.DEVICE_BIND_IOMMUFD, 'BIND_IOMMUFD'],
 ] as const) {
   add({
-    ioctl: `0x${request.toString(16)}`,
+    ioctl: requestLabel(request),
     input: `${name} on a group fd`,
     eras: ALL,
     topo: 'rp',
@@ -1005,7 +1011,7 @@ for (const [request, name] of [
   [VFIO.DEVICE_ATTACH_IOMMUFD_PT, 'ATTACH_IOMMUFD_PT on a group-obtained fd'],
 ] as const) {
   add({
-    ioctl: `0x${request.toString(16)}`,
+    ioctl: requestLabel(request),
     input: `${name} on a device fd`,
     eras: ALL,
     topo: 'rp',
@@ -1277,7 +1283,7 @@ for (const [verb, step] of [
   ['VFIO_DEVICE_GET_REGION_INFO', { 'region-info': { device: 'u', index: 'config' } }],
   ['VFIO_DEVICE_GET_IRQ_INFO', { 'irq-info': { device: 'u', index: 'err' } }],
   ['VFIO_DEVICE_SET_IRQS', { 'set-irq': { device: 'u', index: 'err', fd: -1 } }],
-  ['0x3b63', { ioctl: { fd: 'u', request: UNKNOWN } }],
+  ["unknown _IO(';', 99)", { ioctl: { fd: 'u', request: UNKNOWN } }],
 ] as [string, Step][]) {
   add({
     ioctl: verb,
