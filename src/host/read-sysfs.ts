@@ -22,8 +22,6 @@ import {
   type FunctionDesc,
   functionDefaults,
   type HostDesc,
-  LINK_SPEEDS,
-  type LinkSpeedGts,
   SLOT_DRIVERS,
   type SlotDesc,
   type SlotDriver,
@@ -170,7 +168,7 @@ export function readSysfsHost(
   const readAll = mode === 'all' || !attributesAnswer;
   for (const x of found) {
     if (readAll || x.bridge) guard(x.bdf, x.path, () => readConfig(sys, x));
-    else fromAttributes(sys, x);
+    else fromAttributes(x);
   }
   if (!readAll) inferMultifunction(found);
   const observed = new Map(found.map((x) => [formatBdf(x.bdf), x.obs]));
@@ -298,19 +296,18 @@ function readConfig(sys: SysfsReader, x: Found): void {
  * would do now (M4) comes out as with the full capabilities. ACS and SR-IOV stay unknown: the
  * `iommu_group` links answer grouping.
  */
-function fromAttributes(sys: SysfsReader, x: Found): void {
+function fromAttributes(x: Found): void {
   const f = x.desc;
   const listed = new Set(x.obs.resetMethods ?? []);
-  if (x.entries.has('max_link_speed')) {
-    const width = x.entries.has('max_link_width')
-      ? Number.parseInt(sys.readText(`${x.path}/max_link_width`), 10)
-      : 0;
+  // The link attributes' presence says PCIe; their values are left unknown (0): the kernel's
+  // show functions read LNKCAP/LNKSTA from config space, which is what is being avoided.
+  if (x.entries.has('max_link_speed') || x.entries.has('current_link_speed')) {
     f.pcie = {
       type: x.onRootBus ? 'rc-endpoint' : 'endpoint',
       flr: listed.has('flr'),
-      linkSpeedCode: linkSpeedCodeOf(sys.readText(`${x.path}/max_link_speed`)),
+      linkSpeedCode: 0,
       linkSpeedsVector: 0,
-      linkWidth: Number.isInteger(width) ? width : 0,
+      linkWidth: 0,
       dllActiveReporting: false,
       linkActive: true,
     };
@@ -318,12 +315,6 @@ function fromAttributes(sys: SysfsReader, x: Found): void {
   if (listed.has('pm')) f.pm = { noSoftReset: false };
   if (listed.has('af_flr')) f.af = { tp: true, flr: true };
   f.acpiReset = listed.has('acpi');
-}
-
-/** `16.0 GT/s PCIe` → 4 (the LNKCAP speed code); 0 for `Unknown` or anything else. */
-function linkSpeedCodeOf(text: string): number {
-  const gts = /^([0-9.]+) GT\/s/.exec(text.trim())?.[1]?.replace(/\.0$/, '');
-  return gts !== undefined && Object.hasOwn(LINK_SPEEDS, gts) ? LINK_SPEEDS[gts as LinkSpeedGts] : 0;
 }
 
 /**
