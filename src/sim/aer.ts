@@ -92,9 +92,15 @@ export interface AerReport {
 export function installErrorReads(vfs: Vfs, host: SimHost, pci: PciCore): void {
   for (const f of host.topology.functions) {
     const path = `${devicePath(f)}/config`;
-    const normal = vfs.readBytes(path);
-    const ones = new Uint8Array(normal.byteLength).fill(0xff);
-    vfs.file(path, () => (pci.state(f.name).uncorrectable ? ones : normal));
+    // Wrapped, not read: the image is built at its first read, and the all-ones one only when needed.
+    const normal = vfs.reader(path);
+    let ones: Uint8Array | undefined;
+    vfs.file(path, () => {
+      const bytes = normal();
+      if (!pci.state(f.name).uncorrectable) return bytes;
+      ones ??= new Uint8Array(bytes.length).fill(0xff);
+      return ones;
+    });
   }
 }
 

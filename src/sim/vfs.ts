@@ -67,6 +67,11 @@ export class Vfs implements SysfsReader {
     if (parent?.node.kind === 'dir') parent.node.children.delete(basename(p));
   }
 
+  /** The read function of the file at `path` (to wrap it without reading it now). */
+  reader(path: string): () => Content {
+    return this.fileAt(path).read;
+  }
+
   readText(path: string): string {
     const c = this.fileAt(path).read();
     return typeof c === 'string' ? c : new TextDecoder().decode(c);
