@@ -13,15 +13,23 @@ import { formatBus, hex } from '../pci/bdf.ts';
 import { buildConfigSpace } from '../pci/config-space.ts';
 import { linkSpeedText } from '../pci/model.ts';
 import { formatResetMethods } from '../pci/reset-methods.ts';
-import { type PciFunction, Topology } from '../pci/topology.ts';
+import type { PciFunction } from '../pci/topology.ts';
 import type { SimHost } from './host.ts';
 import { Vfs } from './vfs.ts';
 
-/** The sysfs path of a function's device directory. */
+const devicePaths = new WeakMap<PciFunction, string>();
+
+/** The sysfs path of a function's device directory (worked out once per function: asked at every link). */
 export function devicePath(f: PciFunction): string {
-  const chain = [f, ...Topology.upstreamBridges(f)].reverse();
-  const root = chain[0]!.bus;
-  return ['devices', `pci${formatBus(root.domain, root.number)}`, ...chain.map((x) => x.name)].join('/');
+  let path = devicePaths.get(f);
+  if (path === undefined) {
+    const parent = f.bus.self;
+    path = parent
+      ? `${devicePath(parent)}/${f.name}`
+      : `devices/pci${formatBus(f.bus.domain, f.bus.number)}/${f.name}`;
+    devicePaths.set(f, path);
+  }
+  return path;
 }
 
 /** Relative link target from the directory holding `from` to `to` (both sysfs-relative). */
