@@ -23,6 +23,7 @@ import {
   type HotResetInfo,
   hotResetInfoSize,
 } from '../../src/uapi/vfio-structs.ts';
+import { VfioError } from '../../src/vfio/errors.ts';
 
 export type Example =
   | 'qemu-ppb'
@@ -60,6 +61,17 @@ export function throwsErrno(f: () => unknown, errno: ErrnoName, rule?: RuleId): 
   assert.equal(caught.errno, errno, caught.message);
   if (rule !== undefined) assert.equal(caught.rule, rule, caught.message);
   return caught;
+}
+
+/** The VfioError `f` throws (anything else is rethrown; no error fails the test). */
+export function caughtVfioError(f: () => unknown): VfioError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof VfioError) return e;
+    throw e;
+  }
+  assert.fail('expected a VfioError');
 }
 
 export function int32(fd: number): Uint8Array {

@@ -16,10 +16,10 @@ import type { Era } from '../../src/pci/era.ts';
 import { SimKernel } from '../../src/sim/kernel.ts';
 import { loadTopologyFile } from '../../src/topology/load.ts';
 import { VFIO } from '../../src/uapi/ioctl.ts';
-import { VfioError } from '../../src/vfio/errors.ts';
 import { GroupSession } from '../../src/vfio/group-session.ts';
 import { resetDevice } from '../../src/vfio/reset-device.ts';
 import { runCli } from '../helpers/cli.ts';
+import { caughtVfioError } from '../helpers/vfio-steps.ts';
 import { figures } from './figures.ts';
 import { ProcessKilled, SimProcess } from './process.ts';
 
@@ -35,6 +35,13 @@ const RP25 = '0000:01:00.0';
 function inject(k: SimKernel, fault: Parameters<SimKernel['inject']>[0]): void {
   fig.add('faultsInjected');
   k.inject(fault);
+}
+
+/** A kernel with a group session holding `bdf` open (its open-time reset done). */
+function opened(example: Example, bdf: string, era: Era = '6.1') {
+  const k = boot(example, era);
+  const s = new GroupSession(k);
+  return { k, s, dev: s.openDevice(bdf) };
 }
 
 /** Every function's reset count, to tell what a call touched. */
@@ -86,16 +93,6 @@ function onClock(k: SimKernel, atMs: number, fire: () => void): { arm(): void } 
   return { arm: () => void (armedAt = k.clock.now()) };
 }
 
-function vfioError(f: () => unknown): VfioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VfioError) return e;
-    throw e;
-  }
-  assert.fail('expected a VfioError');
-}
-
 /** The CLI on a kernel this test prepared (`setup` runs on the one the CLI boots, or replaces it). */
 function cli(setup: (booted: SimKernel) => SimKernel, ...argv: string[]) {
   setSimHook(setup);
@@ -115,13 +112,11 @@ const jsonOf = (r: { stdout: string }) =>
 
 describe('a device that never becomes ready after its reset (W1/W2: the 60 s poll)', () => {
   test('client: each listed method (pm, then bus) polls 65,535 ms and gives up with ENOTTY (M5 goes on after ENOTTY); reported as not ready', () => {
-    const k = boot('qemu-rp25');
-    const s = new GroupSession(k);
-    const dev = s.openDevice(RP25);
+    const { k, s, dev } = opened('qemu-rp25', RP25);
     inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
     const t0 = k.clock.now();
     const before = resets(k);
-    const e = vfioError(() => s.functionReset(dev));
+    const e = caughtVfioError(() => s.functionReset(dev));
     assert.equal(e.code, 'VFIO_RESET_E_NOT_READY', e.message);
     assert.equal(e.errno, 'ENOTTY');
     assert.match(e.message, /did not answer|not ready/);
@@ -139,12 +134,10 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
   });
 
   test('client: a hot reset whose device never answers ends in ENOTTY (H9) after the wait, reported as not ready', () => {
-    const k = boot('qemu-rp25');
-    const s = new GroupSession(k);
-    const dev = s.openDevice(RP25);
+    const { k, s, dev } = opened('qemu-rp25', RP25);
     inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'never' } });
     const t0 = k.clock.now();
-    const e = vfioError(() => s.hotReset(dev));
+    const e = caughtVfioError(() => s.hotReset(dev));
     assert.equal(e.code, 'VFIO_RESET_E_NOT_READY');
     assert.equal(e.rule, 'H9.ENOTTY');
     assert.ok(k.clock.now() - t0 >= 60000, 'the poll ran its 60 s');
@@ -196,9 +189,7 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
 
 describe('a device that comes back late (W1: "not ready …; waiting", then "ready")', () => {
   test('client: a device ready 3 s after its reset makes the reset take ~4 s and succeed', () => {
-    const k = boot('qemu-rp25');
-    const s = new GroupSession(k);
-    const dev = s.openDevice(RP25);
+    const { k, s, dev } = opened('qemu-rp25', RP25);
     inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
     const t0 = k.clock.now();
     s.functionReset(dev);
@@ -210,11 +201,9 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
   });
 
   test('client: later than the 60 s poll is the same as never', () => {
-    const k = boot('qemu-rp25');
-    const s = new GroupSession(k);
-    const dev = s.openDevice(RP25);
+    const { k, s, dev } = opened('qemu-rp25', RP25);
     inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 70_000 } });
-    assert.equal(vfioError(() => s.functionReset(dev)).code, 'VFIO_RESET_E_NOT_READY');
+    assert.equal(caughtVfioError(() => s.functionReset(dev)).code, 'VFIO_RESET_E_NOT_READY');
     s.close();
   });
 
@@ -259,14 +248,12 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
 describe('surprise removal in the middle of a reset', () => {
   for (const era of ['6.1', '6.6+'] as const) {
     test(`client [${era}]: the reset ends in ENOTTY (6.1 polls the gone device 60 s, 6.6+ gives up at once, W3); nothing else is touched; the session still closes`, () => {
-      const k = boot('qemu-rp25', era);
-      const s = new GroupSession(k);
-      const dev = s.openDevice(RP25);
+      const { k, s, dev } = opened('qemu-rp25', RP25, era);
       const clock = onClock(k, 5, () => inject(k, { bdf: RP25, kind: 'surprise-removal' }));
       const before = resets(k);
       const t0 = k.clock.now();
       clock.arm();
-      const e = vfioError(() => s.functionReset(dev));
+      const e = caughtVfioError(() => s.functionReset(dev));
       assert.equal(e.code, 'VFIO_RESET_E_NOT_READY');
       const took = k.clock.now() - t0;
       if (era === '6.1') assert.ok(took >= 60000, `${took} ms: 6.1 polls a removed device to the end`);
@@ -282,9 +269,7 @@ describe('surprise removal in the middle of a reset', () => {
   }
 
   test('client: removal of one function during a PPB hot reset — the other is reset, the gone one is not, the call succeeds', () => {
-    const k = boot('qemu-ppb');
-    const s = new GroupSession(k);
-    const dev = s.openDevice('0000:02:01.0');
+    const { k, s, dev } = opened('qemu-ppb', '0000:02:01.0');
     const clock = onClock(k, 1, () => inject(k, { bdf: '0000:02:01.1', kind: 'surprise-removal' }));
     const before = resets(k);
     clock.arm();
@@ -331,7 +316,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
       const dev = s.openDevice(RP25);
       inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
       const before = resets(k);
-      const e = vfioError(() => s.functionReset(dev));
+      const e = caughtVfioError(() => s.functionReset(dev));
       assert.equal(e.code, 'VFIO_RESET_E_BUSY');
       assert.equal(e.errno, 'EAGAIN');
       assert.equal(calls.count(VFIO.DEVICE_RESET), 1 + busyRetries, 'bounded: no more attempts');
@@ -343,9 +328,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
   });
 
   test('client: the other thread lets go after two attempts — the third succeeds', () => {
-    const k = boot('qemu-rp25');
-    const s = new GroupSession(k);
-    const dev = s.openDevice(RP25);
+    const { k, s, dev } = opened('qemu-rp25', RP25);
     inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
     const calls = onIoctl(k, (r) => {
       if (r === VFIO.DEVICE_RESET && calls.count(r) === 3)
@@ -357,12 +340,10 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
   });
 
   test('client: a dev_set member’s memory lock (EBUSY, H8) on a PPB hot reset — bounded, then released', () => {
-    const k = boot('qemu-ppb');
-    const s = new GroupSession(k);
-    const dev = s.openDevice('0000:02:01.0');
+    const { k, s, dev } = opened('qemu-ppb', '0000:02:01.0');
     inject(k, { bdf: '0000:02:01.1', kind: 'hold-memory-lock', held: true });
     const calls = onIoctl(k, () => {});
-    const e = vfioError(() => s.hotReset(dev));
+    const e = caughtVfioError(() => s.hotReset(dev));
     assert.equal(e.code, 'VFIO_RESET_E_BUSY');
     assert.equal(e.rule, 'H8.memory');
     assert.equal(calls.count(VFIO.DEVICE_PCI_HOT_RESET), 4);
@@ -381,7 +362,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
     const calls = onIoctl(k, () => {});
     const s = new GroupSession(k);
-    const e = vfioError(() => s.openDevice(RP25));
+    const e = caughtVfioError(() => s.openDevice(RP25));
     assert.equal(e.code, 'VFIO_RESET_E_BUSY');
     assert.equal(e.rule, 'O1');
     assert.equal(calls.count(VFIO.GROUP_GET_DEVICE_FD), 4);

@@ -8,26 +8,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SimBlockedError, type SimKernel } from '../../src/sim/kernel.ts';
 import { CdevSession } from '../../src/vfio/cdev-session.ts';
-import { VfioError } from '../../src/vfio/errors.ts';
 import { GroupSession } from '../../src/vfio/group-session.ts';
 import { formatBarChange, recoverFromError, stopWatching, watchErrors } from '../../src/vfio/recovery.ts';
 import { answerReleaseRequest, watchReleaseRequests } from '../../src/vfio/release.ts';
 import { simOf } from '../helpers/sim.ts';
-import { eraKernel, kernel } from '../helpers/vfio-steps.ts';
+import { caughtVfioError, eraKernel, kernel } from '../helpers/vfio-steps.ts';
 
 const NVME = '0000:05:00.0'; // workstation: vfio-pci, FLR
 const RP = '0000:01:00.0'; // qemu-rp: e1000e, pm then bus
 const RPN = '0000:01:00.0'; // qemu-rpn: e1000e in a pciehp slot
-
-function caught(f: () => unknown): VfioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VfioError) return e;
-    throw e;
-  }
-  assert.fail('expected a VfioError');
-}
 
 test('group mode: the owner sees the ERR event, resets the function, re-reads the BARs and reports the change', () => {
   const k = simOf('workstation');
@@ -86,12 +75,12 @@ test('no error within the time allowed, and a conventional PCI function, are rep
   const s = new GroupSession(k);
   const watch = watchErrors(s, s.openDevice(RP));
   const t0 = k.clock.now();
-  assert.equal(caught(() => recoverFromError(s, watch, 5000)).code, 'VFIO_RESET_E_NO_EVENT');
+  assert.equal(caughtVfioError(() => recoverFromError(s, watch, 5000)).code, 'VFIO_RESET_E_NO_EVENT');
   assert.equal(k.clock.now() - t0, 5000, 'waited on the virtual clock');
   s.close();
   const ppb = kernel('qemu-ppb');
   const g = new GroupSession(ppb);
-  const e = caught(() => watchErrors(g, g.openDevice('0000:02:01.0')));
+  const e = caughtVfioError(() => watchErrors(g, g.openDevice('0000:02:01.0')));
   assert.equal(e.code, 'VFIO_RESET_E_NO_ERROR_REPORTING');
   assert.match(e.message, /0000:02:01.0 reports no errors through VFIO .*only PCIe functions do/);
   g.close();
@@ -102,7 +91,7 @@ test('a kernel interface without eventfds is refused with a clear code', () => {
   const { eventfd: _e, readEventfd: _r, poll: _p, ...plain } = k.sys;
   const host = { sysfs: k.sysfs, sys: plain };
   const s = new GroupSession(host);
-  const e = caught(() => watchErrors(s, s.openDevice(RP)));
+  const e = caughtVfioError(() => watchErrors(s, s.openDevice(RP)));
   assert.equal(e.code, 'VFIO_RESET_E_NO_EVENTFD');
   s.close();
 });
