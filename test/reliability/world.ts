@@ -260,7 +260,7 @@ export class World {
       if (info instanceof KernelError) this.checkInfoRefusal(d, info);
       return;
     }
-    this.checkInfo(who, d, info as io.HotResetInfoResult);
+    this.checkInfo(d, info as io.HotResetInfoResult);
     const entries = (info as io.HotResetInfoResult).entries;
     const fds: number[] = [];
     const temporary: number[] = [];
@@ -546,7 +546,7 @@ export class World {
   }
 
   /** INFO lists the reset scope in walk order; group ids are the sysfs groups; devids are the ctx's. */
-  private checkInfo(who: Proc, d: Handle, info: io.HotResetInfoResult): void {
+  private checkInfo(d: Handle, info: io.HotResetInfoResult): void {
     const fn = this.k.host.topology.get(d.bdf!)!;
     const scope = hotResetScope(fn, this.c.era);
     assert.notEqual(scope.kind, 'none', `${this.where()} INFO answered for ${d.bdf} without a scope`);
@@ -573,7 +573,6 @@ export class World {
     );
     this.fig.add('checks', 1 + info.entries.length);
     this.fig.add('infoCalls');
-    void who;
   }
 
   /**
