@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { parsePlainJson } from './json-fast.ts';
 
 /** A path into the file's data: mapping keys and list indexes. */
 export type FilePath = (string | number)[];
@@ -184,12 +185,33 @@ function parseInner<T>(
   const deep = tooDeep(text);
   if (deep) fail([{ file, line: deep.line, col: deep.col, path: '', message: deep.message }]);
 
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number) => {
-    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
-    return { line: p.line, col: p.col };
-  };
+  // Plain JSON the schema accepts needs the (slow) YAML document only if a later check reports
+  // something: it is built then, for positions. Anything else is read the YAML way below.
+  const plain = parsePlainJson(text);
+  if (plain !== undefined) {
+    const parsed = schema.safeParse(plain, { reportInput: true });
+    if (parsed.success) {
+      let real: LocatedDocument | undefined;
+      const get = () => {
+        real ??= locatedDocument(file, text, ...yamlDocument(text), fail);
+        return real;
+      };
+      const located: LocatedDocument = {
+        file,
+        text,
+        get doc() {
+          return get().doc;
+        },
+        position: (path, onKey) => get().position(path, onKey),
+        issue: (path, message, onKey) => get().issue(path, message, onKey),
+        fail,
+      };
+      return { value: parsed.data as T, located };
+    }
+  }
+
+  const [doc, lineCounter] = yamlDocument(text);
+  const at = atOffset(text, lineCounter);
 
   // YAML.
   if (doc.errors.length > 0) {
@@ -236,7 +258,30 @@ function parseInner<T>(
     fail(dedupe(out));
   }
 
-  const located: LocatedDocument = {
+  return { value: parsed.data as T, located: locatedDocument(file, text, doc, lineCounter, fail) };
+}
+
+function yamlDocument(text: string): [Document, LineCounter] {
+  const lineCounter = new LineCounter();
+  return [parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), lineCounter];
+}
+
+function atOffset(text: string, lineCounter: LineCounter) {
+  return (offset: number) => {
+    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: p.line, col: p.col };
+  };
+}
+
+function locatedDocument(
+  file: string,
+  text: string,
+  doc: Document,
+  lineCounter: LineCounter,
+  fail: (issues: FileIssue[]) => never,
+): LocatedDocument {
+  const at = atOffset(text, lineCounter);
+  return {
     file,
     text,
     doc,
@@ -249,7 +294,6 @@ function parseInner<T>(
     }),
     fail,
   };
-  return { value: parsed.data as T, located };
 }
 
 // ---- nesting guard -----------------------------------------------------------------------------
