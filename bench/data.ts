@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { writeSysfsDump } from '../src/host/dump.ts';
 import type { HostDesc } from '../src/pci/model.ts';
 import { SimKernel } from '../src/sim/kernel.ts';
@@ -42,7 +43,9 @@ export function largeHost(functions: number): HostDesc {
   return generateLargeHost({ functions, seed: 1 });
 }
 
-export const topologyPath = (n: number) => join(BENCH_DIR, `large-${n}.yaml`);
+export type TopologyFormat = 'yaml' | 'json';
+export const topologyPath = (n: number, format: TopologyFormat = 'yaml') =>
+  join(BENCH_DIR, `large-${n}.${format}`);
 export const dumpPath = (n: number) => join(BENCH_DIR, `dump-${n}`);
 
 /** Makes sure every input exists and matches the current code; says on stderr what it writes. */
@@ -53,14 +56,17 @@ export function ensureBenchData(log: (s: string) => void): void {
   const fresh = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want;
   if (
     fresh &&
-    SIZES.every((n) => existsSync(topologyPath(n))) &&
+    SIZES.every((n) => existsSync(topologyPath(n)) && existsSync(topologyPath(n, 'json'))) &&
     DUMP_SIZES.every((n) => existsSync(dumpPath(n)))
   )
     return;
   rmSync(stampFile, { force: true });
   for (const n of SIZES) {
     log(`writing ${topologyPath(n)}`);
-    writeFileSync(topologyPath(n), hostToTopologyYaml(largeHost(n)));
+    const yaml = hostToTopologyYaml(largeHost(n));
+    writeFileSync(topologyPath(n), yaml);
+    // The same file as JSON (which the loader reads with JSON.parse): the writer speaks YAML.
+    writeFileSync(topologyPath(n, 'json'), JSON.stringify(parseYaml(yaml), null, 1));
   }
   for (const n of DUMP_SIZES) {
     log(`writing the sysfs dump ${dumpPath(n)}`);

@@ -13,6 +13,8 @@ import { Topology } from '../src/pci/topology.ts';
 import { loadTopologyFile } from '../src/topology/load.ts';
 
 export interface LoadResult {
+  /** The topology file's format (by its name). */
+  format: 'yaml' | 'json';
   functions: number;
   groups: number;
   loadMs: number;
@@ -58,6 +60,7 @@ const t3 = performance.now();
 const methods = initResetMethods(topo);
 const t4 = performance.now();
 const result: LoadResult = {
+  format: file.endsWith('.json') ? 'json' : 'yaml',
   functions: topo.functions.length,
   groups: groups.ids().length,
   loadMs: t1 - t0,

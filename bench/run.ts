@@ -61,7 +61,10 @@ async function main(argv: string[]): Promise<number> {
     durations: await step('reset durations: simulator vs rig', () => durationTable()),
   };
   for (const n of sizes)
-    results.loads.push(await step(`topology load, ${n} functions`, () => loadInChild(topologyPath(n))));
+    for (const format of ['yaml', 'json'] as const)
+      results.loads.push(
+        await step(`topology load, ${n} functions, ${format}`, () => loadInChild(topologyPath(n, format))),
+      );
   for (const n of querySizes)
     results.queries.push(await step(`hot-reset queries, ${n} functions`, () => simQueries(n)));
   if (!results.ioctlC.ok) log(`skipping ioctl vs C: ${results.ioctlC.why}`);

@@ -31,6 +31,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     scans: [{ functions: 256, source: 'dump', readMs: 4, computeMs: 1, jsonMs: 1, jsonMiB: 0.5 }],
     loads: [
       {
+        format: 'yaml',
         functions: 256,
         groups: 250,
         loadMs: 20,
