@@ -1,5 +1,6 @@
 /**
- * ioctl(2) on a real kernel, through koffi. This is the only module of the project that loads
+ * ioctl(2) — and the eventfd(2) and poll(2) that VFIO's notifications need — on a real kernel,
+ * through koffi. This is the only module of the project that loads
  * koffi, and it does so lazily — synchronously, with `createRequire`, on the first ioctl — so
  * that everything else (inventory, planner, simulator, CLI) loads on a machine without it
  * (`npm install --omit=optional`, macOS, an unsupported CPU). When it cannot be loaded, the
@@ -52,9 +53,16 @@ interface KoffiModule {
   errno(): number;
 }
 
+/** eventfd(2): a new fd, or -errno. */
+export type RawEventfd = (initval: number, flags: number) => number;
+/** poll(2) over a packed `struct pollfd[]` (8 bytes each: int fd, short events, short revents). */
+export type RawPoll = (fds: Uint8Array, nfds: number, timeoutMs: number) => number;
+
 interface Bound {
   version: string;
   raw: RawIoctl;
+  eventfd: RawEventfd;
+  poll: RawPoll;
 }
 
 /** Loaded state: undefined until the first use, then the binding or the reason it failed. */
@@ -81,7 +89,20 @@ function bind(): Bound {
     // A failing ioctl always sets errno; EIO stands in should a broken libc not (never -0).
     return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
   };
-  return { version: koffi.version ?? 'unknown', raw };
+  // eventfd(unsigned int, int) and poll(struct pollfd *, nfds_t, int) are not variadic.
+  const eventfdFn = libc.func('int eventfd(unsigned int initval, int flags)');
+  const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  const eventfd: RawEventfd = (initval, flags) => {
+    const rc = eventfdFn(initval, flags);
+    return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
+  };
+  // A blocking poll holds the event loop for up to `timeoutMs`: the callers are synchronous by
+  // design (the client waits for a notification it asked for), as every other call here is.
+  const poll: RawPoll = (fds, nfds, timeoutMs) => {
+    const rc = pollFn(fds, nfds, timeoutMs);
+    return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
+  };
+  return { version: koffi.version ?? 'unknown', raw, eventfd, poll };
 }
 
 function load(): NonNullable<typeof state> {
@@ -114,6 +135,20 @@ export const koffiIoctl: RawIoctl = (fd, request, arg) => {
   const s = load();
   if (!s.ok) throw new FfiUnavailableError(s.reason);
   return s.bound.raw(fd, request, arg);
+};
+
+/** The koffi-backed eventfd(2); throws `FfiUnavailableError` when koffi is not usable. */
+export const koffiEventfd: RawEventfd = (initval, flags) => {
+  const s = load();
+  if (!s.ok) throw new FfiUnavailableError(s.reason);
+  return s.bound.eventfd(initval, flags);
+};
+
+/** The koffi-backed poll(2); throws `FfiUnavailableError` when koffi is not usable. */
+export const koffiPoll: RawPoll = (fds, nfds, timeoutMs) => {
+  const s = load();
+  if (!s.ok) throw new FfiUnavailableError(s.reason);
+  return s.bound.poll(fds, nfds, timeoutMs);
 };
 
 /**

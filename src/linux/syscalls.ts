@@ -6,19 +6,35 @@
  * @module
  */
 
-import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { type IoctlArg, KernelError, type Syscalls } from '../kernel/syscalls.ts';
 import { joinPath } from '../kernel/sysfs.ts';
 import { type ErrnoName, errnoName, isErrnoName } from '../uapi/errno.ts';
 import { requestName, VFIO } from '../uapi/ioctl.ts';
-import { ioctl, koffiIoctl, type RawIoctl } from './ioctl.ts';
+import {
+  ioctl,
+  koffiEventfd,
+  koffiIoctl,
+  koffiPoll,
+  type RawEventfd,
+  type RawIoctl,
+  type RawPoll,
+} from './ioctl.ts';
+
+/** eventfd(2) flags (include/uapi/linux/eventfd.h: the O_ values of x86-64 and arm64). */
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+/** poll(2) event bits. */
+const POLLIN = 0x1;
 
 export interface LinuxSyscallsOptions {
   /** Directory `writeSysfs` paths are relative to (default `/sys`; a fixture tree in tests). */
   sysfsRoot?: string;
   /** The raw ioctl (default: koffi). Inject one to run this class against a fake kernel. */
   rawIoctl?: RawIoctl;
+  rawEventfd?: RawEventfd;
+  rawPoll?: RawPoll;
 }
 
 /** What an fd is, as far as this object knows: it names requests in errors (same numbers mean different things per fd). */
@@ -51,11 +67,49 @@ const SYSFS_WRITE_FLAGS = constants.O_WRONLY | constants.O_TRUNC | constants.O_N
 export class LinuxSyscalls implements Syscalls {
   readonly sysfsRoot: string;
   private readonly raw: RawIoctl;
+  private readonly rawEventfd: RawEventfd;
+  private readonly rawPoll: RawPoll;
   private readonly kinds = new Map<number, FdKind>();
 
   constructor(options: LinuxSyscallsOptions = {}) {
     this.sysfsRoot = options.sysfsRoot ?? '/sys';
     this.raw = options.rawIoctl ?? koffiIoctl;
+    this.rawEventfd = options.rawEventfd ?? koffiEventfd;
+    this.rawPoll = options.rawPoll ?? koffiPoll;
+  }
+
+  /** eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC): the trigger VFIO_DEVICE_SET_IRQS takes for ERR and REQ. */
+  eventfd(): number {
+    const fd = this.rawEventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) throw new KernelError(errnoName(-fd), 'eventfd');
+    this.kinds.set(fd, 'other');
+    return fd;
+  }
+
+  /** read(2) of the 8-byte counter (little-endian on x86-64 and arm64); EAGAIN when it is 0. */
+  readEventfd(fd: number): number {
+    const buf = new Uint8Array(8);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, 8, null);
+    } catch (e) {
+      throw fsError(e, 'read(eventfd)', `fd ${fd}`);
+    }
+    if (n !== 8) throw new KernelError('EINVAL', 'read(eventfd)', `fd ${fd}: ${n} bytes, not 8`);
+    return Number(new DataView(buf.buffer).getBigUint64(0, true));
+  }
+
+  /** poll(2) for POLLIN; returns the readable fds (none when the wait timed out). */
+  poll(fds: readonly number[], timeoutMs: number): number[] {
+    const buf = new Uint8Array(8 * fds.length);
+    const view = new DataView(buf.buffer);
+    fds.forEach((fd, i) => {
+      view.setInt32(8 * i, fd, true);
+      view.setInt16(8 * i + 4, POLLIN, true);
+    });
+    const rc = this.rawPoll(buf, fds.length, Math.max(-1, Math.trunc(timeoutMs)));
+    if (rc < 0) throw new KernelError(errnoName(-rc), 'poll', `fds ${fds.join(',')}`);
+    return fds.filter((_, i) => (view.getInt16(8 * i + 6, true) & POLLIN) !== 0);
   }
 
   /** open(path, O_RDWR | O_CLOEXEC): VFIO group, container, cdev and iommufd nodes need read-write. */

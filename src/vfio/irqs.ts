@@ -71,7 +71,7 @@ export function eventfdCalls(
   if (!sys.eventfd || !sys.readEventfd || !sys.poll)
     throw new VfioError(
       'VFIO_RESET_E_NO_EVENTFD',
-      `${step}: this kernel interface offers no eventfd/poll, so VFIO notifications cannot be watched (the simulator has them; the Linux backend does not yet)`,
+      `${step}: this kernel interface offers no eventfd/poll, so VFIO notifications cannot be watched (the simulator and the Linux backend have them)`,
       { step },
     );
   return {
