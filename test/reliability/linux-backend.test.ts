@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -287,19 +288,26 @@ describe('read-only commands run unprivileged', () => {
     });
   }
 
-  test('scan and info on the real /sys and on a fixture: exit 0; config is cut to 64 bytes, as sysfs gives it to users', () => {
+  test('scan and info on the real /sys and on a fixture: exit 0; config is cut to 64 bytes, as sysfs gives it to users', (t) => {
     const sys = fixture();
-    const scan = asNobody(['--json', 'scan']);
-    assert.equal(scan.status, 0, `${scan.error ?? ''} ${scan.stderr}`);
-    const doc = JSON.parse(scan.stdout);
-    assert.equal(doc.ok, true);
-    if (process.getuid?.() === 0 && doc.functions.length > 0)
-      assert.ok(
-        doc.functions.every((f: { problems: { code: string }[] }) =>
-          f.problems.some((p) => p.code === 'partial-config'),
-        ),
-        'an unprivileged read of config space is 64 bytes',
-      );
+    const probe = asNobody(['--version']);
+    if ((probe.error as NodeJS.ErrnoException | undefined)?.code === 'EPERM') {
+      t.skip('this root cannot switch to uid 65534 (no CAP_SETUID)');
+      return;
+    }
+    if (existsSync('/sys/bus/pci/devices')) {
+      const scan = asNobody(['--json', 'scan']);
+      assert.equal(scan.status, 0, `${scan.error ?? ''} ${scan.stderr}`);
+      const doc = JSON.parse(scan.stdout);
+      assert.equal(doc.ok, true);
+      if (process.getuid?.() === 0 && doc.functions.length > 0)
+        assert.ok(
+          doc.functions.every((f: { problems: { code: string }[] }) =>
+            f.problems.some((p) => p.code === 'partial-config'),
+          ),
+          'an unprivileged read of config space is 64 bytes',
+        );
+    }
     for (const argv of [
       ['--host', `linux:${sys}`, 'scan'],
       ['--host', `linux:${sys}`, 'info', '0000:05:00.0'],
