@@ -79,7 +79,7 @@ function onIoctl(
   return { count: (r) => seen.get(r) ?? 0 };
 }
 
-/** Runs `fire` once, the first time the virtual clock moves past `after` ms into the next reset. */
+/** Runs `fire` once, the first time the virtual clock has moved `atMs` past the moment `arm()` was called. */
 function onClock(k: SimKernel, atMs: number, fire: () => void): { arm(): void } {
   let armedAt: number | null = null;
   const advance = k.clock.advance.bind(k.clock);
@@ -90,7 +90,11 @@ function onClock(k: SimKernel, atMs: number, fire: () => void): { arm(): void } 
       fire();
     }
   };
-  return { arm: () => void (armedAt = k.clock.now()) };
+  return {
+    arm: () => {
+      armedAt = k.clock.now();
+    },
+  };
 }
 
 /** The CLI on a kernel this test prepared (`setup` runs on the one the CLI boots, or replaces it). */
