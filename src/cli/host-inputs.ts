@@ -48,8 +48,9 @@ function hostUseOf(r: Refusal): HostUse | null {
 
 export function hostInputs(g: Globals): HostInputs {
   const opened = openGlobalHost(g);
-  // Config space only where sysfs attributes do not answer (reading it wakes suspended devices).
-  const read = readSysfsHost(opened.reader, opened.sim?.host.name, { config: 'needed' });
+  // Every function's config space: plan simulates this host (timing predictions, --what-if), and the
+  // simulator needs the capabilities only config space holds.
+  const read = readSysfsHost(opened.reader, opened.sim?.host.name, { config: 'all' });
   const inv = inventoryFrom(read, opened.origin, { era: g.era });
   const caps = new Map<string, ResetCapabilities>();
   const capabilities = (bdf: string) => {
