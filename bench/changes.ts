@@ -27,7 +27,7 @@ export const CHANGES: readonly Change[] = [
     after: '1,091 ms',
   },
   {
-    what: 'scan/info/plan read config space only where sysfs attributes do not answer (bridges); one readdir per device instead of a stat per attribute; no path.join for normal paths',
+    what: 'scan/info read config space only where sysfs attributes do not answer (bridges); one readdir per device instead of a stat per attribute; no path.join for normal paths',
     before: '4,096 config reads; inventory 953 ms',
     after: '194 config reads; 654 ms',
   },

@@ -14,7 +14,7 @@ export const CONFIG_SPACE_READS = [
   "| `scan`, `info`, `reset` (dry run), `serve` | bridges only | a port's type (root/downstream/upstream, PCIe-to-PCI) and slot capabilities have no attribute; the hot-reset scope and the hotplug-port warning need them |",
   '| the same, on a host without `reset_method` attributes (kernels before 5.15) or where a function has no `iommu_group` link | every function | the model computes the reset methods (M1) or the IOMMU groups (A4) from the capabilities |',
   "| `scan --format prometheus` | every endpoint (no bridges) | its reset-readiness metrics use QEMU's policy, which reads FLR and No_Soft_Reset from config space |",
-  "| `plan`, `bind`, `restore` | bridges, as above, plus each requested device | QEMU's reset policy reads FLR and No_Soft_Reset from config space, as QEMU does |",
+  "| `plan`, `bind`, `restore` | every function | plan simulates the host for its timing predictions and `--what-if`, and the simulator needs the capabilities; QEMU's reset policy also reads FLR and No_Soft_Reset of the requested devices |",
   '| `reset --yes` | the device being reset | the same QEMU policy; the device is already opened through VFIO |',
   '| `snapshot` | every function | the topology file records capabilities (PCIe, PM, AF, ACS, SR-IOV) so the host can be simulated |',
   '| `dump` | every function | a dump copies `config` so that it can be loaded into the simulator later |',
