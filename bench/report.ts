@@ -155,6 +155,7 @@ function scaleSection(r: BenchResults): string {
       load ? ms(load.groupsMs) : '–',
       load ? ms(load.methodsMs) : '–',
       load ? `${n(Math.round(load.maxRssMiB))} (${n(Math.round(load.baselineRssMiB))} at start)` : '–',
+      json ? n(Math.round(json.maxRssMiB)) : '–',
     ];
   });
   return table(
@@ -168,7 +169,8 @@ function scaleSection(r: BenchResults): string {
       'tree, ms',
       'IOMMU groups, ms',
       'reset methods, ms',
-      'peak RSS of the load, MiB',
+      'peak RSS, YAML, MiB',
+      'peak RSS, JSON, MiB',
     ],
     rows,
   );
@@ -272,7 +274,7 @@ export function renderPerformanceDoc(r: BenchResults): string {
     "In one process, median of several runs (100,000 functions: the simulator's in-memory sysfs, as a",
     'dump of that size would be 1.5 million files). The load columns run in a fresh child process per size:',
     'topology file (YAML as the writer writes it, and the same as JSON) → `HostDesc`, linked tree, IOMMU groups,',
-    "reset methods; peak RSS (VmHWM) is the YAML child's.",
+    "reset methods; peak RSS is the child process's VmHWM. Tree, groups and methods are the YAML child's.",
     '',
     scaleSection(r),
     '',
