@@ -56,6 +56,7 @@ const FD_VERBS = new Set([
   'open-cdev',
   'kvm-create-vm',
   'kvm-create-device',
+  'eventfd',
 ]);
 
 export type Disagreement =

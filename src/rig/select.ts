@@ -22,7 +22,7 @@ export interface ScenarioMeta {
   topology: string | null;
   era: Era | null;
   eras: readonly Era[] | null;
-  /** Has `fault:` steps (simulator only). */
+  /** Has `fault:`, `inject-error:` or `unbind-while-open:` steps (simulator only). */
   faults: boolean;
   /** Opens /dev/kvm (the TCG guest has none). */
   kvm: boolean;
@@ -98,7 +98,11 @@ export function scanScenarios(repo: string): ScanResult {
           topology: scenario.topology ? relative(repo, resolve(base, scenario.topology)) : null,
           era: scenario.era ?? null,
           eras: scenario.eras ?? null,
-          faults: scenario.steps.some((st) => 'fault' in st),
+          // Simulator-only steps: a real kernel skips them, and the steps after them then wait for an
+          // event that never comes (inject-error) or block the guest (a real unbind-while-open).
+          faults: scenario.steps.some(
+            (st) => 'fault' in st || 'inject-error' in st || 'unbind-while-open' in st,
+          ),
           kvm: scenario.steps.some((st) => 'open' in st && st.open === '/dev/kvm'),
         });
       } catch (e) {
