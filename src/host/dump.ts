@@ -19,6 +19,7 @@ export const DEVICE_ATTRS = [
   'class',
   'revision',
   'config',
+  'resource',
   'driver_override',
   'reset_method',
   'reset',

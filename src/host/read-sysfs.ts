@@ -181,6 +181,20 @@ export function readSysfsHost(
   };
 }
 
+/**
+ * BAR0–BAR5 sizes from sysfs `resource` (`resource_show`: `0x%016llx 0x%016llx 0x%016llx` per
+ * resource, start end flags; an unassigned one is all zeros, so its size is 0).
+ */
+export function barSizesOf(text: string, where: string): number[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return Array.from({ length: Math.min(6, lines.length) }, (_, i) => {
+    const m = /^\s*0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s*$/i.exec(lines[i]!);
+    if (!m) throw new SysfsReadError(where, `line ${i + 1} is not "start end flags" in hex`);
+    const [start, end] = [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`)];
+    return end === 0n && start === 0n ? 0 : Number(end - start + 1n);
+  });
+}
+
 /** Everything about one function that its attributes and links say; config space is read later. */
 function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   const at = (attr: string) => `${path}/${attr}`;
@@ -210,6 +224,7 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
     f.driverOverride = o === '' || o === '(null)' ? null : o;
   }
   f.virtfn = linkTo('physfn') !== null;
+  if (has('resource')) f.bars = barSizesOf(sys.readText(at('resource')), `${sys.origin}/${at('resource')}`);
 
   const resetMethods = has('reset_method')
     ? sys

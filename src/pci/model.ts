@@ -154,6 +154,12 @@ export interface FunctionDesc {
   virtfn: boolean;
   /** Free-text label (topology files, pci.ids name). Not used by any rule. */
   label?: string;
+  /**
+   * BAR0–BAR5 sizes in bytes as the PCI core sized them at enumeration (sysfs `resource`, one
+   * `start end flags` line per resource), 0 for an unimplemented BAR; absent when unknown.
+   * VFIO_DEVICE_GET_REGION_INFO reports them (`pci_resource_len`).
+   */
+  bars?: number[];
 }
 
 /**

@@ -770,7 +770,7 @@ function freshState(fn: PciFunction): PciDevState {
     readiness: { kind: 'ready' },
     deviceLockHeld: false,
     uncorrectable: null,
-    bars: barSizes([]),
+    bars: barSizes(fn.desc.bars ?? []),
     afterReset: null,
     resets: 0,
     lastReset: null,

@@ -78,6 +78,7 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
     v.file(`${dir}/subsystem_device`, hex4(d.subsystemDevice));
     v.file(`${dir}/class`, `0x${hex(d.classCode, 6)}\n`);
     v.file(`${dir}/revision`, `0x${hex(d.revision, 2)}\n`);
+    if (d.bars) v.file(`${dir}/resource`, resourceText(d.bars));
     // Built at the first read (a 100,000-function host would hold 400 MB of images otherwise).
     let config: Uint8Array | undefined;
     v.file(`${dir}/config`, () => {
@@ -157,4 +158,26 @@ export function linkVfioDev(v: Vfs, f: PciFunction, index: number, cdev: boolean
 export function unlinkVfioDev(v: Vfs, f: PciFunction, index: number): void {
   v.remove(`${devicePath(f)}/vfio-dev`);
   v.remove(`class/vfio-dev/vfio${index}`);
+}
+
+/**
+ * sysfs `resource` for BAR sizes: `start end flags` per resource as `resource_show` prints them,
+ * 17 lines on x86-64 (6 BARs, ROM, 6 SR-IOV BARs, 4 bridge windows). Addresses are made up — each
+ * BAR naturally aligned in a window of its own — since only the sizes are modelled.
+ */
+function resourceText(bars: readonly number[]): string {
+  const line = (start: bigint, end: bigint, flags: number) =>
+    `0x${start.toString(16).padStart(16, '0')} 0x${end.toString(16).padStart(16, '0')} 0x${flags.toString(16).padStart(16, '0')}\n`;
+  let out = '';
+  for (let i = 0; i < 17; i++) {
+    const size = i < 6 ? (bars[i] ?? 0) : 0;
+    if (size === 0) {
+      out += line(0n, 0n, 0);
+      continue;
+    }
+    // IORESOURCE_MEM (0x200) for memory BARs; a BAR under 256 bytes is taken as I/O (0x100).
+    const start = 0x8000_0000_0000n + BigInt(i) * 0x10_0000_0000n;
+    out += line(start, start + BigInt(size) - 1n, size < 256 ? 0x100 : 0x200);
+  }
+  return out;
 }

@@ -345,6 +345,7 @@ export interface DeviceInput {
   subsystem?: string | undefined;
   revision?: string | undefined;
   label?: string | undefined;
+  bars?: number[] | undefined;
   driver?: string | null | undefined;
   driver_override?: string | null | undefined;
   multifunction?: boolean | undefined;
@@ -374,6 +375,17 @@ const deviceShape = {
   subsystem: idPair('subsystem vendor:device', '8086:0000').optional(),
   revision: hexByte.optional(),
   label: z.string().optional().meta({ description: 'free text, e.g. the lspci name' }),
+  bars: z
+    .array(
+      z
+        .number()
+        .int()
+        .nonnegative()
+        .max(2 ** 52),
+    )
+    .max(6)
+    .optional()
+    .meta({ description: 'BAR0–BAR5 sizes in bytes (0: not implemented), as sysfs `resource` shows them' }),
   driver: z
     .string()
     .min(1)

@@ -325,6 +325,7 @@ function describe(n: Node, siblings: readonly Node[]): FunctionDesc {
     virtfn: d.virtfn ?? false,
   };
   if (d.label !== undefined) f.label = d.label;
+  if (d.bars !== undefined) f.bars = [...d.bars];
   if (k.bridge && n.secondary !== null) f.bridge = { secondary: n.secondary, subordinate: n.subordinate };
   if (k.pcie !== null) {
     const link = d.link ?? {};

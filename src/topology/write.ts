@@ -174,6 +174,7 @@ function writeDevice(f: PciFunction, losses: TopologyLoss[], ranges: BusRanges):
     out.subsystem = `${h(d.subsystemVendor, 4)}:${h(d.subsystemDevice, 4)}`;
   if (d.revision !== 0) out.revision = `0x${h(d.revision, 2)}`;
   if (d.label !== undefined) out.label = d.label;
+  if (d.bars !== undefined) out.bars = [...d.bars];
   const driver = d.driver === '' ? null : d.driver;
   if (d.driver === '') lose('driver', 'an empty driver name is written as no driver');
   if (driver !== k.driver) out.driver = driver;

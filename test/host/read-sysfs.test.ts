@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { takeInventory } from '../../src/host/inventory.ts';
-import { readSysfsHost } from '../../src/host/read-sysfs.ts';
+import { barSizesOf, readSysfsHost } from '../../src/host/read-sysfs.ts';
 import type { SysfsReader } from '../../src/kernel/sysfs.ts';
 import type { Era } from '../../src/pci/era.ts';
 import { SimHost } from '../../src/sim/host.ts';
@@ -93,5 +93,30 @@ describe("readSysfsHost config: 'needed'", () => {
     const read = readSysfsHost(sys);
     assert.equal(sys.configReads.length, read.desc.functions.length);
     assert.equal(read.configComplete, true);
+  });
+});
+
+describe('BAR sizes (sysfs resource)', () => {
+  it('reads them as the kernel prints them: start end flags, an unassigned resource all zeros', () => {
+    // The rig's e1000e under a QEMU root port: BAR0 128 KiB, BAR1 128 KiB, BAR2 32 bytes of I/O, BAR3 16 KiB.
+    const text = [
+      '0x00000000fe840000 0x00000000fe85ffff 0x0000000000040200',
+      '0x00000000fe860000 0x00000000fe87ffff 0x0000000000040200',
+      '0x000000000000c000 0x000000000000c01f 0x0000000000040101',
+      '0x00000000fe880000 0x00000000fe883fff 0x0000000000040200',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+      '0x0000000000000000 0x0000000000000000 0x0000000000000000',
+      '0x00000000fe800000 0x00000000fe83ffff 0x0000000000046200',
+    ].join('\n');
+    assert.deepEqual(barSizesOf(`${text}\n`, 'resource'), [131072, 131072, 32, 16384, 0, 0]);
+    assert.throws(() => barSizesOf('garbage\n', '/sys/x/resource'), /\/sys\/x\/resource.*line 1/);
+  });
+
+  it('a simulated host shows its BAR sizes in resource, and reading it back gives the same sizes', () => {
+    const desc = loadTopologyFile(new URL('../../examples/qemu-rp.yaml', import.meta.url).pathname);
+    const e1000e = desc.functions.find((f) => f.bdf.bus === 1)!;
+    e1000e.bars = [131072, 131072, 32, 16384];
+    const back = readSysfsHost(projectSysfs(new SimHost(desc))).desc.functions.find((f) => f.bdf.bus === 1)!;
+    assert.deepEqual(back.bars, [131072, 131072, 32, 16384, 0, 0]);
   });
 });
