@@ -1,7 +1,7 @@
 /** The machine a benchmark run measured: what the figures depend on. */
 
 import { spawnSync } from 'node:child_process';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { ffiStatus } from '../src/linux/ioctl.ts';
 
 export interface MachineFacts {
@@ -14,6 +14,8 @@ export interface MachineFacts {
   lspci: string;
   cc: string;
   date: string;
+  /** 1-minute load average when the run started: the machine is shared, and figures move with it. */
+  loadAverage: number;
 }
 
 /** First line a command prints with `args`, or `absent` when it cannot run. */
@@ -36,5 +38,6 @@ export function machineFacts(): MachineFacts {
     lspci: toolVersion('lspci', ['--version']),
     cc: toolVersion('cc', ['--version']),
     date: new Date().toISOString().slice(0, 10),
+    loadAverage: loadavg()[0] ?? 0,
   };
 }

@@ -136,6 +136,7 @@ function machineSection(m: MachineFacts): string {
       ['lspci', m.lspci],
       ['C compiler', m.cc],
       ['date', m.date],
+      ['load average at the start (a shared machine: figures move with it)', m.loadAverage.toFixed(2)],
     ],
   );
 }

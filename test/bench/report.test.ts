@@ -23,6 +23,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
       lspci: 'lspci version 3.9.0',
       cc: 'gcc 12',
       date: '2026-01-01',
+      loadAverage: 0.5,
     },
     lspci: {
       ok: true,
