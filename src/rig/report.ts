@@ -75,6 +75,18 @@ export const CORRECTIONS: readonly { rule: string; was: string; kernel: string }
     kernel: 'VFs are never multifunction (no header bit); each VF has its own IOMMU group here',
   },
   {
+    rule: 'REGION_INFO (bad-input matrix)',
+    was: 'BAR regions of size 0 (the model had no BAR sizes)',
+    kernel:
+      "pci_resource_len of the BAR as sized at enumeration: the e1000e's BAR0 is 128 KiB, flags READ|WRITE|MMAP; the model now carries BAR sizes (sysfs `resource`)",
+  },
+  {
+    rule: 'O-rules (rig selection)',
+    was: 'every scenario file of a topology runs on the real kernel',
+    kernel:
+      'files that open /dev/kvm (no KVM under TCG) or use simulator-only steps (fault, inject-error, unbind-while-open) are listed as not run',
+  },
+  {
     rule: 'K-rules (cdev)',
     was: 'the vfio-dev/vfioN sysfs node appears with the cdev (6.6+)',
     kernel:
