@@ -81,7 +81,7 @@ export const CORRECTIONS: readonly { rule: string; was: string; kernel: string }
       "pci_resource_len of the BAR as sized at enumeration: the e1000e's BAR0 is 128 KiB, flags READ|WRITE|MMAP; the model now carries BAR sizes (sysfs `resource`)",
   },
   {
-    rule: 'O-rules (rig selection)',
+    rule: 'rig scope (not a kernel rule)',
     was: 'every scenario file of a topology runs on the real kernel',
     kernel:
       'files that open /dev/kvm (no KVM under TCG) or use simulator-only steps (fault, inject-error, unbind-while-open) are listed as not run',
