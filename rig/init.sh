@@ -44,9 +44,17 @@ ok=1
 # is a round trip, and the first node start takes ~10 s instead of ~5 s.
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host || ok=0
 if [ $ok = 1 ]; then
+  # The guest's /tmp is a tmpfs over the host's; a checkout that lives under /tmp (a CI clone)
+  # would vanish under it, so it is kept aside first and bound back at its own path afterwards.
+  case "$REPO" in /tmp/*) mkdir -p /repo && mount -o bind "/host$REPO" /repo || ok=0 ;; esac
+fi
+if [ $ok = 1 ]; then
   mount -o bind /proc /host/proc && mount -o bind /sys /host/sys && mount -o bind /dev /host/dev &&
     mount -t tmpfs -o size=256m tmpfs /host/tmp && mkdir -p /host/tmp/out &&
     mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=262144 rigout /host/tmp/out || ok=0
+fi
+if [ $ok = 1 ]; then
+  case "$REPO" in /tmp/*) mkdir -p "/host$REPO" && mount -o bind /repo "/host$REPO" || ok=0 ;; esac
 fi
 if [ $ok = 1 ]; then
   log "running guest.ts ($(cut -d' ' -f1 /proc/uptime) s after boot)"
