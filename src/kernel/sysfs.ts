@@ -43,13 +43,18 @@ export class SysfsError extends Error {
 
 /** Joins sysfs-relative path parts and resolves `.`/`..` (no leading slash in the result). */
 export function joinPath(...parts: string[]): string {
+  return pathParts(parts.join('/')).join('/');
+}
+
+/** `joinPath(path)` as its parts: empty and `.` parts dropped, `..` folded. */
+export function pathParts(path: string): string[] {
   const out: string[] = [];
-  for (const part of parts.join('/').split('/')) {
+  for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') out.pop();
     else out.push(part);
   }
-  return out.join('/');
+  return out;
 }
 
 /** Resolves a symlink target relative to the directory holding the link. */

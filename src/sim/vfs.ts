@@ -8,6 +8,7 @@
 import {
   basename,
   joinPath,
+  pathParts,
   resolveLink,
   type SysfsEntryKind,
   SysfsError,
@@ -32,7 +33,8 @@ export class Vfs implements SysfsReader {
   }
 
   mkdir(path: string): void {
-    this.dirAt(joinPath(path), true);
+    const parts = pathParts(path);
+    this.dirAt(parts, true, parts.join('/'));
   }
 
   /** Creates (or replaces) a file; `content` may be a function evaluated at every read. */
@@ -48,17 +50,7 @@ export class Vfs implements SysfsReader {
   private put(path: string, node: VNode): void {
     const parts = pathParts(path);
     const name = parts.pop() ?? '';
-    let dir = this.root as { kind: 'dir'; children: Map<string, VNode> };
-    for (const part of parts) {
-      let next = dir.children.get(part);
-      if (!next) {
-        next = { kind: 'dir', children: new Map() };
-        dir.children.set(part, next);
-      }
-      if (next.kind !== 'dir') throw new SysfsError('ENOTDIR', path, this.origin);
-      dir = next;
-    }
-    dir.children.set(name, node);
+    this.dirAt(parts, true, path).children.set(name, node);
   }
 
   remove(path: string): void {
@@ -123,9 +115,14 @@ export class Vfs implements SysfsReader {
     return n.node as { read: () => Content };
   }
 
-  private dirAt(path: string, create: boolean): { kind: 'dir'; children: Map<string, VNode> } {
+  /** The directory at the normalised `parts` (creating missing ones if asked); `path` names it in errors. */
+  private dirAt(
+    parts: readonly string[],
+    create: boolean,
+    path: string,
+  ): { kind: 'dir'; children: Map<string, VNode> } {
     let node = this.root as { kind: 'dir'; children: Map<string, VNode> };
-    for (const part of path.split('/').filter((p) => p !== '')) {
+    for (const part of parts) {
       let next = node.children.get(part);
       if (!next && create) {
         next = { kind: 'dir', children: new Map() };
@@ -159,17 +156,6 @@ export class Vfs implements SysfsReader {
     }
     return { node, path: here };
   }
-}
-
-/** `joinPath(path)` as its parts (`.` and empty parts dropped, `..` folded). */
-function pathParts(path: string): string[] {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out;
 }
 
 function parentOf(p: string): string {
