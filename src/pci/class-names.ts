@@ -86,6 +86,11 @@ export type DeviceKind =
   | 'rc-event-collector'
   | 'conventional';
 
+/** Root, upstream and downstream ports and the bridges: the kinds with a secondary bus. */
+export function isBridgeKind(kind: DeviceKind): boolean {
+  return kind.endsWith('port') || kind.endsWith('bridge');
+}
+
 export function deviceKind(f: FunctionDesc): DeviceKind {
   switch (f.pcie?.type) {
     case 'root-port':

@@ -8,6 +8,7 @@
 
 import type { Inventory } from '../host/inventory.ts';
 import type { DeviceRef } from '../host/problems.ts';
+import { isBridgeKind } from '../pci/class-names.ts';
 import { isVfioDriver } from '../pci/drivers.ts';
 import type { HostUse, HostUseLookup } from './host-use.ts';
 
@@ -45,10 +46,7 @@ export interface BindPlan {
 export function planBind(inv: Inventory, requested: readonly string[], hostUse: HostUseLookup): BindPlan {
   const byBdf = new Map(inv.functions.map((f) => [f.bdf, f]));
   const named = new Set(requested);
-  const isBridge = (bdf: string) => {
-    const k = byBdf.get(bdf)?.kind ?? 'endpoint';
-    return k.endsWith('port') || k.endsWith('bridge');
-  };
+  const isBridge = (bdf: string) => isBridgeKind(byBdf.get(bdf)?.kind ?? 'endpoint');
   const refusals: BindRefusal[] = [];
   const groups = new Map<number, BindGroup>();
   for (const bdf of requested) {

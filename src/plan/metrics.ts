@@ -6,6 +6,7 @@
  */
 
 import type { Inventory } from '../host/inventory.ts';
+import { isBridgeKind } from '../pci/class-names.ts';
 import { isVfioDriver } from '../pci/drivers.ts';
 import type { ResetCapabilities } from '../vfio/strategy.ts';
 import { NO_HOST_USE } from './host-use.ts';
@@ -30,7 +31,7 @@ export function deviceMetrics(
 ): DeviceMetrics[] {
   const sizes = new Map(inv.groups.map((g) => [g.id, g.members.length]));
   return inv.functions
-    .filter((f) => !f.kind.endsWith('port') && !f.kind.endsWith('bridge'))
+    .filter((f) => !isBridgeKind(f.kind))
     .map((f) => {
       const plan = buildPlan({
         inventory: inv,

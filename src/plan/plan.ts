@@ -11,6 +11,7 @@
 
 import type { Inventory, InventoryFunction } from '../host/inventory.ts';
 import type { DeviceRef, NoHotResetReason, Problem } from '../host/problems.ts';
+import { isBridgeKind } from '../pci/class-names.ts';
 import type { Era } from '../pci/era.ts';
 import type { ResetCapabilities } from '../vfio/strategy.ts';
 import { type BindPlan, planBind } from './bind-plan.ts';
@@ -133,8 +134,6 @@ export interface PlanInputs {
 /** Resets QEMU would time slow enough to mention (a VM reset waits for every one of them). */
 export const SLOW_RESET_MS = 1000;
 
-const isBridgeKind = (f: InventoryFunction) => f.kind.endsWith('port') || f.kind.endsWith('bridge');
-
 export function buildPlan(input: PlanInputs): Plan {
   const inv = input.inventory;
   const byBdf = new Map(inv.functions.map((f) => [f.bdf, f]));
@@ -148,7 +147,7 @@ export function buildPlan(input: PlanInputs): Plan {
   const devices: PlanDevice[] = [];
   for (const bdf of requested) {
     const f = byBdf.get(bdf);
-    if (!f || isBridgeKind(f)) continue;
+    if (!f || isBridgeKind(f.kind)) continue;
     const d = planDevice(f, input, byBdf, owned, named);
     devices.push(d);
 
@@ -183,7 +182,7 @@ export function buildPlan(input: PlanInputs): Plan {
       const c = collateral.get(a.bdf) ?? {
         device: a,
         hitBy: [],
-        boundByPlan: a.group !== null && owned.has(a.group) && !isBridgeKind(byBdf.get(a.bdf)!),
+        boundByPlan: a.group !== null && owned.has(a.group) && !isBridgeKind(byBdf.get(a.bdf)!.kind),
       };
       c.hitBy.push(bdf);
       collateral.set(a.bdf, c);
@@ -239,7 +238,7 @@ function planDevice(
     const affected = f.hotReset.affected;
     const bridge = affected.find((a) => {
       const g = byBdf.get(a.bdf);
-      return g !== undefined && isBridgeKind(g);
+      return g !== undefined && isBridgeKind(g.kind);
     });
     if (bridge) hotBlockers.push({ code: 'scope-has-bridge', bridge });
     const outside = affected.filter((a) => a !== bridge && (a.group === null || !owned.has(a.group)));

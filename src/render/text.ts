@@ -7,6 +7,7 @@
 import type { Inventory, InventoryFunction } from '../host/inventory.ts';
 import { isVfioDriver } from '../host/problems.ts';
 import { deviceTitle, type Namer, subsystemTitle } from '../names/namer.ts';
+import { isBridgeKind } from '../pci/class-names.ts';
 import { formatProblem, SEVERITY_MARK } from './problems.ts';
 import { formatTable } from './table.ts';
 
@@ -17,7 +18,7 @@ function eraText(inv: Inventory): string {
 }
 
 function hotResetCell(f: InventoryFunction): string {
-  if (f.kind.endsWith('port') || f.kind.endsWith('bridge')) return '';
+  if (isBridgeKind(f.kind)) return '';
   if (!f.hotReset) {
     const p = f.problems.find((x) => x.code === 'no-hot-reset');
     return p && p.code === 'no-hot-reset' ? `none (${p.reason.code})` : 'none';
@@ -150,7 +151,7 @@ export function renderInfo(inv: Inventory, f: InventoryFunction, namer?: Namer):
         ? own
         : `${own}, after binding to vfio-pci: ${notVfio.map((a) => `${a.bdf} (now ${a.driver ?? 'no driver'})`).join(', ')}`,
     );
-  } else if (!f.kind.endsWith('port') && !f.kind.endsWith('bridge')) {
+  } else if (!isBridgeKind(f.kind)) {
     kv('hot reset', 'not possible');
   }
   if (f.problems.length > 0) {

@@ -10,6 +10,7 @@
  */
 
 import type { Inventory, InventoryFunction } from '../../host/inventory.ts';
+import { isBridgeKind } from '../../pci/class-names.ts';
 import { formatProblem } from '../problems.ts';
 import type { Domain } from './boxes.ts';
 import { type BoxGeom, CARD_H, type Columns, layoutSvg, nameRoom, type RowGeom } from './layout.ts';
@@ -42,8 +43,6 @@ const KIND_NAME: Partial<Record<InventoryFunction['kind'], string>> = {
   'pci-bridge': 'PCI bridge',
 };
 
-const isBridgeFn = (f: InventoryFunction) => KIND_NAME[f.kind] !== undefined;
-
 interface Ctx {
   inv: Inventory;
   columns: Columns;
@@ -59,7 +58,7 @@ function domainName(c: Ctx, d: Domain): string {
 }
 
 function nameText(c: Ctx, f: InventoryFunction): string {
-  if (!isBridgeFn(f)) return f.label ?? f.className;
+  if (!isBridgeKind(f.kind)) return f.label ?? f.className;
   // The slots on the bus below (a conventional bus may hold several, one per device).
   const slots = [
     ...new Map(
@@ -92,7 +91,7 @@ function marks(f: InventoryFunction): { blockers: number; warnings: number } {
 function fnTitle(c: Ctx, f: InventoryFunction): string {
   const L = [`${f.bdf} · ${f.className}${f.label ? ` · ${f.label}` : ''}`];
   L.push(`IOMMU group ${f.group ?? 'none'} · driver ${f.driver ?? 'none'}`);
-  if (!isBridgeFn(f)) {
+  if (!isBridgeKind(f.kind)) {
     const fr = f.functionReset;
     L.push(
       `reset methods: ${methodsText(f)} [${f.resetMethodsSource}]; function reset now: ${fr.ok ? fr.method : `fails (${fr.errno ?? 'ENOTTY'})`}`,
@@ -173,7 +172,7 @@ function columnsText(c: Ctx, g: RowGeom, f: InventoryFunction): string {
       );
       x += Math.ceil((t.length + 1) * 7.25);
     }
-  } else if (!isBridgeFn(f)) {
+  } else if (!isBridgeKind(f.kind)) {
     parts.push(
       text(
         {
@@ -227,7 +226,7 @@ function drawRow(c: Ctx, g: RowGeom): string {
       c,
       g,
       {
-        class: isBridgeFn(f) ? 'fn bridge' : 'fn',
+        class: isBridgeKind(f.kind) ? 'fn bridge' : 'fn',
         'data-bdf': f.bdf,
         'data-group': f.group?.toString() ?? null,
       },
@@ -235,7 +234,7 @@ function drawRow(c: Ctx, g: RowGeom): string {
       badge(f.group, f.group === null ? '' : String(f.group)),
       text({ x: col.bdfOffset, y: BASELINE, 'font-weight': 'bold', fill: INK }, short(c, f.bdf)),
       text(
-        { x: col.nameOffset, y: BASELINE, fill: isBridgeFn(f) ? MUTED : INK, class: 'name' },
+        { x: col.nameOffset, y: BASELINE, fill: isBridgeKind(f.kind) ? MUTED : INK, class: 'name' },
         fit(nameText(c, f), room),
       ),
       columnsText(c, g, f),
