@@ -14,10 +14,11 @@
 
 import { VFIO_PCI_IRQ_INDEX } from '../uapi/vfio-irqs.ts';
 import { VfioError } from './errors.ts';
-import { barSizes, eventfdCalls, irqInfo, setIrqEventfd, waitEventfd } from './irqs.ts';
+import { barSizes, irqInfo, waitEventfd } from './irqs.ts';
 import { kernelCall } from './kernel-calls.ts';
 import { readConfig } from './locate.ts';
 import type { SessionDevice, VfioSession } from './session.ts';
+import { notifyCalls, setTrigger, triggerEventfd } from './trigger.ts';
 
 export interface ErrorWatch<D extends SessionDevice = SessionDevice> {
   readonly dev: D;
@@ -47,13 +48,11 @@ export interface RecoveryReport {
   answering: boolean | null;
 }
 
-const calls = (s: VfioSession) => ({ mode: s.mode, sysfs: s.host.sysfs, busyRetries: 0 });
-
 export function watchErrors<D extends SessionDevice>(session: VfioSession<D>, dev: D): ErrorWatch<D> {
   const sys = session.host.sys;
   let count: number;
   try {
-    count = kernelCall(calls(session), `VFIO_DEVICE_GET_IRQ_INFO ERR ${dev.bdf}`, dev.bdf, () =>
+    count = kernelCall(notifyCalls(session), `VFIO_DEVICE_GET_IRQ_INFO ERR ${dev.bdf}`, dev.bdf, () =>
       irqInfo(sys, dev.fd, VFIO_PCI_IRQ_INDEX.ERR),
     ).count;
   } catch (e) {
@@ -67,20 +66,12 @@ export function watchErrors<D extends SessionDevice>(session: VfioSession<D>, de
       `${dev.bdf} reports no errors through VFIO (VFIO_PCI_ERR_IRQ_INDEX has ${count} vector(s)): only PCIe functions do`,
       { step: 'VFIO_DEVICE_GET_IRQ_INFO', bdf: dev.bdf },
     );
-  const efd = eventfdCalls(sys, 'eventfd').eventfd();
-  try {
-    kernelCall(calls(session), `VFIO_DEVICE_SET_IRQS ERR ${dev.bdf}`, dev.bdf, () =>
-      setIrqEventfd(sys, dev.fd, VFIO_PCI_IRQ_INDEX.ERR, efd),
-    );
-  } catch (e) {
-    sys.close(efd);
-    throw e;
-  }
+  const efd = triggerEventfd(session, dev, 'ERR');
   return { dev, efd, bars: readBars(session, dev) };
 }
 
 function readBars(session: VfioSession, dev: SessionDevice): number[] {
-  return kernelCall(calls(session), `VFIO_DEVICE_GET_REGION_INFO ${dev.bdf}`, dev.bdf, () =>
+  return kernelCall(notifyCalls(session), `VFIO_DEVICE_GET_REGION_INFO ${dev.bdf}`, dev.bdf, () =>
     barSizes(session.host.sys, dev.fd),
   );
 }
@@ -137,9 +128,7 @@ export function recoverFromError<D extends SessionDevice>(
 
 /** Removes the ERR trigger and closes the eventfd. */
 export function stopWatching(session: VfioSession, watch: ErrorWatch): void {
-  kernelCall(calls(session), `VFIO_DEVICE_SET_IRQS ERR ${watch.dev.bdf}`, watch.dev.bdf, () =>
-    setIrqEventfd(session.host.sys, watch.dev.fd, VFIO_PCI_IRQ_INDEX.ERR, -1),
-  );
+  setTrigger(session, watch.dev, 'ERR', -1);
   session.host.sys.close(watch.efd);
 }
 

@@ -8,11 +8,10 @@
  * @module
  */
 
-import { VFIO_PCI_IRQ_INDEX } from '../uapi/vfio-irqs.ts';
 import { VfioError } from './errors.ts';
-import { eventfdCalls, setIrqEventfd, waitEventfd } from './irqs.ts';
-import { kernelCall } from './kernel-calls.ts';
+import { waitEventfd } from './irqs.ts';
 import type { SessionDevice, VfioSession } from './session.ts';
+import { triggerEventfd } from './trigger.ts';
 
 export interface ReleaseWatch<D extends SessionDevice = SessionDevice> {
   readonly dev: D;
@@ -30,19 +29,7 @@ export function watchReleaseRequests<D extends SessionDevice>(
   session: VfioSession<D>,
   dev: D,
 ): ReleaseWatch<D> {
-  const sys = session.host.sys;
-  const efd = eventfdCalls(sys, 'eventfd').eventfd();
-  try {
-    kernelCall(
-      { mode: session.mode, sysfs: session.host.sysfs, busyRetries: 0 },
-      `VFIO_DEVICE_SET_IRQS REQ ${dev.bdf}`,
-      dev.bdf,
-      () => setIrqEventfd(sys, dev.fd, VFIO_PCI_IRQ_INDEX.REQ, efd),
-    );
-  } catch (e) {
-    sys.close(efd);
-    throw e;
-  }
+  const efd = triggerEventfd(session, dev, 'REQ');
   return { dev, efd };
 }
 
