@@ -28,13 +28,17 @@ export interface DemoIo {
   heading: (s: string) => void;
 }
 
-/** driver_override + unbind + drivers_probe, as a user binds a device. */
-function bind(kernel: SimKernel, io: DemoIo, bdf: string, driver: string): void {
-  io.out(`# bind ${bdf} to ${driver}\n`);
+/** driver_override + unbind + drivers_probe, as a user binds a device (both halves of the demo). */
+export function bindDriver(kernel: SimKernel, bdf: string, driver: string): void {
   kernel.sys.writeSysfs(`bus/pci/devices/${bdf}/driver_override`, driver);
   const d = driverOf(kernel.sysfs, bdf);
   if (d) kernel.sys.writeSysfs(`bus/pci/drivers/${d}/unbind`, bdf);
   kernel.sys.writeSysfs('bus/pci/drivers_probe', bdf);
+}
+
+function bind(kernel: SimKernel, io: DemoIo, bdf: string, driver: string): void {
+  io.out(`# bind ${bdf} to ${driver}\n`);
+  bindDriver(kernel, bdf, driver);
 }
 
 export function cdevStory(kernel: SimKernel, io: DemoIo): void {

@@ -14,9 +14,9 @@ import { renderResetText } from '../render/reset.ts';
 import { renderInfo, renderScan } from '../render/text.ts';
 import { SimKernel } from '../sim/kernel.ts';
 import { loadTopologyFile } from '../topology/load.ts';
-import { driverOf } from '../vfio/locate.ts';
-import { type ResetMethodChoice, resetDevice } from '../vfio/reset-device.ts';
-import { cdevStory } from './demo-cdev.ts';
+import type { ResetMethodChoice } from '../vfio/reset-device.ts';
+import { bindDriver, cdevStory } from './demo-cdev.ts';
+import { simResetRun } from './sim-reset.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/workstation.yaml', import.meta.url));
 const HOST = 'sim:examples/workstation.yaml';
@@ -38,25 +38,11 @@ export function runDemo(out: (s: string) => void): number {
 
   const bind = (bdf: string) => {
     out(`# bind ${bdf} to vfio-pci (driver_override, unbind, drivers_probe) in the simulated kernel\n`);
-    kernel.sys.writeSysfs(`bus/pci/devices/${bdf}/driver_override`, 'vfio-pci');
-    const d = driverOf(kernel.sysfs, bdf);
-    if (d) kernel.sys.writeSysfs(`bus/pci/drivers/${d}/unbind`, bdf);
-    kernel.sys.writeSysfs('bus/pci/drivers_probe', bdf);
+    bindDriver(kernel, bdf, 'vfio-pci');
   };
   const reset = (bdf: string, method: ResetMethodChoice) => {
     cmd(`reset ${bdf} --method ${method} --yes`);
-    const t0 = kernel.clock.now();
-    const mark = kernel.log.length;
-    const report = resetDevice(kernel, bdf, method, () => kernel.clock.now());
-    out(
-      renderResetText({
-        report,
-        origin: HOST,
-        durationMs: kernel.clock.now() - t0,
-        clock: 'virtual',
-        events: kernel.log.since(mark),
-      }),
-    );
+    out(renderResetText(simResetRun(kernel, HOST, bdf, method, 'auto')));
   };
 
   heading('pass the GPU to a VM: its video function alone is not enough');
