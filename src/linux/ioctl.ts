@@ -82,26 +82,19 @@ function bind(): Bound {
   // the pointer form receives the typed array's own memory, valid for the duration of the call.
   const viaPointer = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
   const viaValue = libc.func('int ioctl(int fd, unsigned long request, unsigned long arg)');
-  const raw: RawIoctl = (fd, request, arg) => {
-    // Trusts: a synchronous call on this thread; koffi.errno() reads this thread's errno, and
-    // nothing runs between the call returning and that read.
-    const rc = typeof arg === 'number' ? viaValue(fd, request, arg) : viaPointer(fd, request, arg);
-    // A failing ioctl always sets errno; EIO stands in should a broken libc not (never -0).
-    return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
-  };
+  // Trusts: a synchronous call on this thread; koffi.errno() reads this thread's errno, and
+  // nothing runs between the call returning and that read. A failing call always sets errno;
+  // EIO stands in should a broken libc not (never -0).
+  const result = (rc: number) => (rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc);
+  const raw: RawIoctl = (fd, request, arg) =>
+    result(typeof arg === 'number' ? viaValue(fd, request, arg) : viaPointer(fd, request, arg));
   // eventfd(unsigned int, int) and poll(struct pollfd *, nfds_t, int) are not variadic.
   const eventfdFn = libc.func('int eventfd(unsigned int initval, int flags)');
   const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
-  const eventfd: RawEventfd = (initval, flags) => {
-    const rc = eventfdFn(initval, flags);
-    return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
-  };
+  const eventfd: RawEventfd = (initval, flags) => result(eventfdFn(initval, flags));
   // A blocking poll holds the event loop for up to `timeoutMs`: the callers are synchronous by
   // design (the client waits for a notification it asked for), as every other call here is.
-  const poll: RawPoll = (fds, nfds, timeoutMs) => {
-    const rc = pollFn(fds, nfds, timeoutMs);
-    return rc < 0 ? -(koffi.errno() || ERRNO.EIO) : rc;
-  };
+  const poll: RawPoll = (fds, nfds, timeoutMs) => result(pollFn(fds, nfds, timeoutMs));
   return { version: koffi.version ?? 'unknown', raw, eventfd, poll };
 }
 
@@ -130,26 +123,21 @@ export function ffiStatus(): { ok: true; version: string } | { ok: false; reason
   return s.ok ? { ok: true, version: s.bound.version } : { ok: false, reason: s.reason };
 }
 
-/** The koffi-backed raw ioctl; throws `FfiUnavailableError` when koffi is not usable. */
-export const koffiIoctl: RawIoctl = (fd, request, arg) => {
+/** The binding, loaded on first use; throws `FfiUnavailableError` when koffi is not usable. */
+function bound(): Bound {
   const s = load();
   if (!s.ok) throw new FfiUnavailableError(s.reason);
-  return s.bound.raw(fd, request, arg);
-};
+  return s.bound;
+}
+
+/** The koffi-backed raw ioctl; throws `FfiUnavailableError` when koffi is not usable. */
+export const koffiIoctl: RawIoctl = (fd, request, arg) => bound().raw(fd, request, arg);
 
 /** The koffi-backed eventfd(2); throws `FfiUnavailableError` when koffi is not usable. */
-export const koffiEventfd: RawEventfd = (initval, flags) => {
-  const s = load();
-  if (!s.ok) throw new FfiUnavailableError(s.reason);
-  return s.bound.eventfd(initval, flags);
-};
+export const koffiEventfd: RawEventfd = (initval, flags) => bound().eventfd(initval, flags);
 
 /** The koffi-backed poll(2); throws `FfiUnavailableError` when koffi is not usable. */
-export const koffiPoll: RawPoll = (fds, nfds, timeoutMs) => {
-  const s = load();
-  if (!s.ok) throw new FfiUnavailableError(s.reason);
-  return s.bound.poll(fds, nfds, timeoutMs);
-};
+export const koffiPoll: RawPoll = (fds, nfds, timeoutMs) => bound().poll(fds, nfds, timeoutMs);
 
 /**
  * Checks the arguments the C prototype would silently truncate: an `int` fd, a request that
