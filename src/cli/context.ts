@@ -83,13 +83,14 @@ export function inventoryOf(g: Globals, opened = openGlobalHost(g)): Inventory {
   });
 }
 
-export function findFunction(inv: Inventory, bdfText: string) {
+/** The function at `bdfText`; `lister` is what the error points to for the list (the page names its API). */
+export function findFunction(inv: Inventory, bdfText: string, lister = "'vfio-reset scan'") {
   const bdf = formatBdf(parseBdf(bdfText));
   const f = inv.functions.find((x) => x.bdf === bdf);
   if (!f)
     throw new CommandError(
       'VFIO_RESET_E_NO_DEVICE',
-      `${bdf} is not on host ${inv.host} (${inv.origin}); 'vfio-reset scan' lists the functions`,
+      `${bdf} is not on host ${inv.host} (${inv.origin}); ${lister} lists the functions`,
     );
   return f;
 }

@@ -7,10 +7,10 @@
  */
 
 import { z } from 'zod';
-import { toFailure } from '../cli/errors.ts';
+import { findFunction } from '../cli/context.ts';
+import { CommandError, toFailure } from '../cli/errors.ts';
 import { simResetRun } from '../cli/sim-reset.ts';
 import type { Inventory } from '../host/inventory.ts';
-import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import type { Era } from '../pci/era.ts';
 import { errorDocument, infoDocument, SCHEMA_VERSION, scanDocument } from '../render/json.ts';
 import { resetDocument } from '../render/reset.ts';
@@ -67,24 +67,7 @@ export function failureReply(command: string, e: unknown): Reply {
   return errorReply(command, f.code, f.message);
 }
 
-class ApiError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-function findBdf(inv: Inventory, text: string) {
-  const bdf = formatBdf(parseBdf(text));
-  const f = inv.functions.find((x) => x.bdf === bdf);
-  if (!f)
-    throw new ApiError(
-      'VFIO_RESET_E_NO_DEVICE',
-      `${bdf} is not on host ${inv.host} (${inv.origin}); GET /api/scan lists the functions`,
-    );
-  return f;
-}
+const findBdf = (inv: Inventory, text: string) => findFunction(inv, text, 'GET /api/scan');
 
 export function hostReply(h: ServedHost): Reply {
   const inv = h.inventory();
@@ -111,7 +94,7 @@ export function infoReply(h: ServedHost, bdfText: string): Reply {
 export function svgReply(h: ServedHost, query: URLSearchParams): Reply {
   const fold = query.get('fold');
   if (fold !== null && fold !== '0' && fold !== '1')
-    throw new ApiError(
+    throw new CommandError(
       'VFIO_RESET_E_BAD_REQUEST',
       `fold=${fold}: use fold=1 (fold runs of alike functions) or fold=0`,
     );
@@ -143,7 +126,7 @@ function parseResetBody(text: string): z.infer<typeof ResetBody> {
   try {
     raw = text.trim() === '' ? {} : JSON.parse(text);
   } catch (e) {
-    throw new ApiError(
+    throw new CommandError(
       'VFIO_RESET_E_BAD_REQUEST',
       `the body is not JSON (${(e as Error).message}); send e.g. {"method":"function"}`,
     );
@@ -151,7 +134,7 @@ function parseResetBody(text: string): z.infer<typeof ResetBody> {
   const r = ResetBody.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new ApiError(
+    throw new CommandError(
       'VFIO_RESET_E_BAD_REQUEST',
       `body${i.path.length > 0 ? `.${i.path.join('.')}` : ''}: ${i.message} (send {"method":"auto|function|hot","mode":"auto|group|cdev"})`,
     );
@@ -161,7 +144,7 @@ function parseResetBody(text: string): z.infer<typeof ResetBody> {
 
 export function resetReply(h: ServedHost, bdfText: string, body: string): Reply {
   if (!h.sim)
-    throw new ApiError(
+    throw new CommandError(
       'VFIO_RESET_E_READ_ONLY',
       `the page only reads ${h.origin}: it never resets a real device. Use 'vfio-reset reset <bdf> --yes', which checks first that nothing the host needs is in the way, or serve a simulated copy: 'vfio-reset dump -o host.d' then 'vfio-reset --host sim:host.d serve'`,
     );
