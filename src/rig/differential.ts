@@ -24,7 +24,7 @@ import { runScenario, type StepResult } from '../scenario/run.ts';
 import { simTarget } from '../scenario/targets.ts';
 import type { ClockModel } from '../sim/clock.ts';
 import { SimKernel } from '../sim/kernel.ts';
-import type { GuestResults } from './job.ts';
+import { firstLine, type GuestResults } from './job.ts';
 
 /**
  * What a step costs in the guest beyond the kernel's own time: node, koffi and the syscall entry
@@ -131,7 +131,7 @@ export function compareGuestRun(
         file: run.file,
         name: run.name,
         steps: [],
-        error: `simulator: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+        error: `simulator: ${firstLine(e)}`,
       });
       continue;
     }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareGuestRun, guestTwin, type TopologyComparison } from './differential.ts';
-import { type GuestResults, parseResults } from './job.ts';
+import { firstLine, type GuestResults, parseResults } from './job.ts';
 import type { ReportInput, TopologyReport } from './report.ts';
 import { TOPOLOGIES } from './topologies.ts';
 
@@ -35,7 +35,7 @@ export function compareTopologyRun(repo: string, outDir: string, results: GuestR
   try {
     return compareGuestRun(repo, guestTwin(outDir), results);
   } catch (e) {
-    const why = `simulator could not load the guest's dump: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    const why = `simulator could not load the guest's dump: ${firstLine(e)}`;
     return {
       topology: results.topology,
       kernel: results.kernel,
@@ -67,7 +67,7 @@ export function gatherReport(repo: string, resultsDir: string): ReportInput {
       try {
         results = parseResults(readFileSync(file, 'utf8'));
       } catch (e) {
-        problem = `${file} unreadable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+        problem = `${file} unreadable: ${firstLine(e)}`;
       }
     }
     return {

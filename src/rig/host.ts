@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type GuestResults, makeJob, parseResults, toJson } from './job.ts';
+import { firstLine, type GuestResults, makeJob, parseResults, toJson } from './job.ts';
 import { type BootPaths, qemuArgv } from './qemu.ts';
 import type { RigTopology } from './topologies.ts';
 
@@ -59,7 +59,7 @@ export async function bootTopology(
       results = parseResults(readFileSync(resultsFile, 'utf8'));
       if (results.errors.length > 0) problems.push(`guest error: ${results.errors[0]?.split('\n')[0]}`);
     } catch (e) {
-      problems.push(`results.json unreadable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      problems.push(`results.json unreadable: ${firstLine(e)}`);
     }
   } else {
     const tail = consoleTail(join(outDir, 'console.log'));

@@ -137,6 +137,11 @@ export function toJson(v: unknown): string {
   return `${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
 }
 
+/** The first line of an error's message (a zod or loader error can run to many): for problem lines. */
+export function firstLine(e: unknown): string {
+  return e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e);
+}
+
 // ---- counting -------------------------------------------------------------------------------------
 
 export interface Tally {

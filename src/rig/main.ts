@@ -30,7 +30,7 @@ import { compareSysfs, differencesText } from './compare.ts';
 import { agrees } from './differential.ts';
 import { compareTopologyRun } from './gather.ts';
 import { type BootOutcome, bootTopology } from './host.ts';
-import { addTally, closingLine, emptyTally, tallyBoot, toJson } from './job.ts';
+import { addTally, closingLine, emptyTally, firstLine, tallyBoot, toJson } from './job.ts';
 import { writeConformanceReport } from './report-main.ts';
 import { eraOfRelease, scanScenarios, selectScenarios } from './select.ts';
 import { TOPOLOGIES } from './topologies.ts';
@@ -191,7 +191,7 @@ function modelDifferences(example: string, o: BootOutcome): string[] {
     const sim = new SimKernel(loadTopologyFile(example), { era: '6.1' });
     return differencesText(compareSysfs(sim.sysfs, new DirSysfsReader(dump)));
   } catch (e) {
-    return [`comparison failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`];
+    return [`comparison failed: ${firstLine(e)}`];
   }
 }
 
