@@ -134,6 +134,11 @@ export interface PlanInputs {
 /** Resets QEMU would time slow enough to mention (a VM reset waits for every one of them). */
 export const SLOW_RESET_MS = 1000;
 
+/** QEMU's `vfio_pci_compute_needs_reset`: no working kernel reset, or a PM reset without FLR. */
+export function qemuNeedsReset(resetWorks: boolean, caps: ResetCapabilities): boolean {
+  return !resetWorks || (!caps.hasFlr && caps.hasPmReset);
+}
+
 export function buildPlan(input: PlanInputs): Plan {
   const inv = input.inventory;
   const byBdf = new Map(inv.functions.map((f) => [f.bdf, f]));
@@ -262,7 +267,7 @@ function planDevice(
       if (resetWorks && caps.hasPmReset && !caps.hasFlr) deviceReset = 'pm-reset';
     }
   }
-  const needsReset = !resetWorks || (!caps.hasFlr && caps.hasPmReset);
+  const needsReset = qemuNeedsReset(resetWorks, caps);
   // vfio_device_reset_handler: devices that need it get the multi-device hot reset when it hits
   // another in-use device (otherwise QEMU's _multi returns EINVAL and the per-device path runs).
   const vmReset: QemuAction | null =

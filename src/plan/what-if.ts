@@ -22,7 +22,7 @@ import { chooseMode, type SessionMode } from '../vfio/reset-device.ts';
 import type { SessionDevice, VfioSession } from '../vfio/session.ts';
 import { qemuReset, resetCapabilities } from '../vfio/strategy.ts';
 import { type BindStep, executeBind, type Progress } from './bind.ts';
-import type { Plan } from './plan.ts';
+import { type Plan, qemuNeedsReset } from './plan.ts';
 
 export interface WhatIfError {
   code: string;
@@ -145,8 +145,7 @@ export function runWhatIf(
   for (const [i, d] of devs.entries()) {
     progress(bdfs.length * 2 + i, total, `VM reset: ${d.bdf}`);
     if (covered.has(d.bdf)) continue;
-    const caps = resetCapabilities(session, d.bdf);
-    const needsReset = !d.resetWorks || (!caps.hasFlr && caps.hasPmReset);
+    const needsReset = qemuNeedsReset(d.resetWorks, resetCapabilities(session, d.bdf));
     const others = needsReset ? inUseInScope(session, d, devs) : [];
     if (others.length === 0) {
       vmReset.push(perDevice(d));
