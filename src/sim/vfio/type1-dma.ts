@@ -10,7 +10,7 @@
 import type { IoctlArg } from '../../kernel/syscalls.ts';
 import { fail } from '../rules.ts';
 import type { KernelCtx } from './model.ts';
-import { userIn } from './user-mem.ts';
+import { u32, userIn } from './user-mem.ts';
 
 /** struct vfio_iommu_type1_dma_map: argsz, flags, vaddr, iova, size (minsz = offsetofend(size)). */
 const MAP_MINSZ = 32;
@@ -25,21 +25,23 @@ const UNMAP_FLAGS_6 = (1 << 0) | (1 << 1) | (1 << 2);
 const PAGE = 0x1000n;
 const U64 = (1n << 64n) - 1n;
 
-function fields(buf: Uint8Array, at: number[]): bigint[] {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return at.map((o) => v.getBigUint64(o, true));
+/** argsz and flags, checked against the struct's minsz and the flags the era knows. */
+function checkHeader(arg: IoctlArg | undefined, minsz: number, known: number, syscall: string): Uint8Array {
+  const buf = userIn(arg, minsz, syscall);
+  const argsz = u32(buf, 0);
+  const flags = u32(buf, 4);
+  if (argsz < minsz || (flags & ~known) !== 0)
+    fail('C5.dma-args', syscall, `argsz ${argsz}, flags 0x${flags.toString(16)}`);
+  return buf;
 }
 
 /** The argument checks of MAP_DMA, in the kernel's order; the map itself is accepted unmodelled. */
 export function mapDma(ctx: KernelCtx, arg: IoctlArg | undefined, syscall: string): number {
-  const buf = userIn(arg, MAP_MINSZ, syscall);
+  const known = MAP_READ | MAP_WRITE | (ctx.era === '2013' ? 0 : MAP_VADDR);
+  const buf = checkHeader(arg, MAP_MINSZ, known, syscall);
+  const flags = u32(buf, 4);
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const argsz = v.getUint32(0, true);
-  const flags = v.getUint32(4, true);
-  const mask = MAP_READ | MAP_WRITE | (ctx.era === '2013' ? 0 : MAP_VADDR);
-  if (argsz < MAP_MINSZ || (flags & ~mask) !== 0)
-    fail('C5.dma-args', syscall, `argsz ${argsz}, flags 0x${flags.toString(16)}`);
-  const [vaddr, iova, size] = fields(buf, [8, 16, 24]) as [bigint, bigint, bigint];
+  const [vaddr, iova, size] = [8, 16, 24].map((o) => v.getBigUint64(o, true)) as [bigint, bigint, bigint];
   const prot = flags & (MAP_READ | MAP_WRITE);
   const setVaddr = (flags & MAP_VADDR) !== 0;
   // vfio_dma_do_map: a mapping needs READ and/or WRITE (or, 6.x, only VADDR to update one).
@@ -52,12 +54,6 @@ export function mapDma(ctx: KernelCtx, arg: IoctlArg | undefined, syscall: strin
 
 /** The argument checks of UNMAP_DMA; the unmap itself is accepted unmodelled. */
 export function unmapDma(ctx: KernelCtx, arg: IoctlArg | undefined, syscall: string): number {
-  const buf = userIn(arg, UNMAP_MINSZ, syscall);
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const argsz = v.getUint32(0, true);
-  const flags = v.getUint32(4, true);
-  const mask = ctx.era === '2013' ? 0 : UNMAP_FLAGS_6;
-  if (argsz < UNMAP_MINSZ || (flags & ~mask) !== 0)
-    fail('C5.dma-args', syscall, `argsz ${argsz}, flags 0x${flags.toString(16)}`);
+  checkHeader(arg, UNMAP_MINSZ, ctx.era === '2013' ? 0 : UNMAP_FLAGS_6, syscall);
   return 0;
 }
