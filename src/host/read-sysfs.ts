@@ -219,10 +219,7 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   f.subsystemDevice = num('subsystem_device', 0);
   const driver = linkTo('driver');
   if (driver !== null) f.driver = basename(driver);
-  if (has('driver_override')) {
-    const o = sys.readText(at('driver_override')).trim();
-    f.driverOverride = o === '' || o === '(null)' ? null : o;
-  }
+  if (has('driver_override')) f.driverOverride = parseDriverOverride(sys.readText(at('driver_override')));
   f.virtfn = linkTo('physfn') !== null;
   if (has('resource')) f.bars = barSizesOf(sys.readText(at('resource')), `${sys.origin}/${at('resource')}`);
 
@@ -254,6 +251,12 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
     onRootBus: parentDir.startsWith('pci'),
     entries,
   };
+}
+
+/** `driver_override` as the kernel shows it: `(null)` when none is set. */
+export function parseDriverOverride(text: string): string | null {
+  const o = text.trim();
+  return o === '' || o === '(null)' ? null : o;
 }
 
 /** The target of a symlink, or null when `path` is not one (one readlink instead of lstat + readlink). */

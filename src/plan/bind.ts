@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseDriverOverride } from '../host/read-sysfs.ts';
 import type { KernelHost } from '../kernel/syscalls.ts';
 import { driverOf } from '../vfio/locate.ts';
 import type { BindPlan, MemberAction } from './bind-plan.ts';
@@ -37,9 +38,7 @@ export interface BindRun {
 
 function overrideOf(host: KernelHost, bdf: string): string | null {
   const p = `bus/pci/devices/${bdf}/driver_override`;
-  if (host.sysfs.kind(p) === null) return null;
-  const v = host.sysfs.readText(p).trim();
-  return v === '' || v === '(null)' ? null : v;
+  return host.sysfs.kind(p) === null ? null : parseDriverOverride(host.sysfs.readText(p));
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
