@@ -20,7 +20,7 @@ import { attachPt } from './iommufd-device.ts';
 import { closeDevice, openDevice } from './lifecycle.ts';
 import { findDevice } from './match.ts';
 import type { KernelCtx, VfioDevice, VfioGroup } from './model.ts';
-import { u32, userIn, userInt, userOut, userString } from './user-mem.ts';
+import { PAGE_SIZE, u32, userIn, userInt, userOut, userString } from './user-mem.ts';
 import { dmaUsers, isViable } from './viability.ts';
 
 /** open("/dev/vfio/N"): G1 (the node exists), G2 (one opener). */
@@ -111,13 +111,11 @@ function unsetContainer(g: VfioGroup, syscall: string): number {
   return 0;
 }
 
-/** x86-64 PAGE_SIZE: the longest device name GET_DEVICE_FD copies in, NUL included. */
-const PAGE_SIZE = 4096;
-
 /** G7: a new device fd; the first open of the device runs O1. */
 function getDeviceFd(ctx: KernelCtx, file: GroupFile, arg: IoctlArg | undefined, syscall: string): number {
   const g = file.group;
-  const name = userString(arg, PAGE_SIZE, syscall); // strndup_user(arg, PAGE_SIZE)
+  // strndup_user(arg, PAGE_SIZE): the longest device name GET_DEVICE_FD copies in, NUL included.
+  const name = userString(arg, PAGE_SIZE, syscall);
   const hasIommu = (g.container !== null && g.container.iommu !== null) || g.iommufd !== null;
   if (ctx.era === '2013') {
     // [2013] checks the container and viability before looking the name up.

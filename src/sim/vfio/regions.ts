@@ -23,10 +23,7 @@ import {
 } from '../../uapi/vfio-irqs.ts';
 import { fail } from '../rules.ts';
 import type { KernelCtx, VfioDevice } from './model.ts';
-import { u32, userIn, userOut } from './user-mem.ts';
-
-/** PAGE_SIZE on x86-64: BARs at least this large are mmap-able (smaller ones need a page of their own). */
-const PAGE_SIZE = 4096;
+import { PAGE_SIZE, u32, userIn, userOut } from './user-mem.ts';
 
 export function getRegionInfo(
   ctx: KernelCtx,
@@ -45,6 +42,7 @@ export function getRegionInfo(
     flags = VFIO_REGION_INFO.READ | VFIO_REGION_INFO.WRITE;
   } else if (index <= R.BAR5) {
     size = ctx.pci.state(dev.bdf).bars[index] ?? 0;
+    // BARs of at least a page are mmap-able (smaller ones would need a page of their own).
     if (size > 0)
       flags =
         VFIO_REGION_INFO.READ | VFIO_REGION_INFO.WRITE | (size >= PAGE_SIZE ? VFIO_REGION_INFO.MMAP : 0);

@@ -9,6 +9,9 @@ import type { IoctlArg } from '../../kernel/syscalls.ts';
 import { ShortBufferError } from '../../uapi/vfio-structs.ts';
 import { fail } from '../rules.ts';
 
+/** PAGE_SIZE on x86-64. */
+export const PAGE_SIZE = 4096;
+
 /** `copy_from_user(…, n)`: the argument must be a buffer of at least `n` bytes. */
 export function userIn(arg: IoctlArg | undefined, n: number, syscall: string): Uint8Array {
   if (!(arg instanceof Uint8Array))
