@@ -8,11 +8,14 @@
 
 import { type Inventory, inventoryFrom } from '../host/inventory.ts';
 import { readSysfsHost, type SysfsHost } from '../host/read-sysfs.ts';
+import type { KernelHost } from '../kernel/syscalls.ts';
+import { openLinuxHost } from '../linux/host.ts';
 import { checkDestructive, type Refusal, refusalText } from '../linux/safety.ts';
 import { assumedHostUse, type HostUse, type HostUseLookup } from '../plan/host-use.ts';
 import type { ResetCapabilities } from '../vfio/strategy.ts';
 import { resetCapabilitiesOf } from '../vfio/strategy.ts';
 import { findFunction, type Globals, openGlobalHost } from './context.ts';
+import { CommandError } from './errors.ts';
 import type { OpenedHost } from './host-spec.ts';
 
 export interface HostInputs {
@@ -82,6 +85,13 @@ export function hostInputs(g: Globals): HostInputs {
     hostUse: (bdf) => check(bdf).flatMap((r) => hostUseOf(r) ?? []),
     safety: (bdf) => check(bdf).filter((r) => !HOST_USE_CODES.has(r.code)),
   };
+}
+
+/** The kernel `bind --yes` and `restore --yes` change: the simulated one, else Linux at the host's root. */
+export function kernelToChange(h: HostInputs, save: string | undefined): KernelHost {
+  if (save && !h.opened.sim)
+    throw new CommandError('VFIO_RESET_E_USAGE', '--save is for simulated hosts only');
+  return h.opened.sim ?? openLinuxHost(h.opened.spec.kind === 'linux' ? h.opened.spec.root : '/sys');
 }
 
 /** Canonical BDFs of the arguments, each on the host (else the one-line "not on host" error). */

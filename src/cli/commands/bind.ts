@@ -5,14 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { writeSysfsDump } from '../../host/dump.ts';
-import { openLinuxHost } from '../../linux/host.ts';
 import { executeBind } from '../../plan/bind.ts';
 import { planBind } from '../../plan/bind-plan.ts';
 import { restoreRecord } from '../../plan/restore-record.ts';
 import { bindDocument, renderBindText } from '../../render/bind.ts';
 import { err, type Globals, json, out, type RegisterCommand, writeNewFile } from '../context.ts';
 import { CommandError } from '../errors.ts';
-import { hostInputs, refusalText, requestedBdfs } from '../host-inputs.ts';
+import { hostInputs, kernelToChange, refusalText, requestedBdfs } from '../host-inputs.ts';
 import { nameKeys, namerOf } from '../names.ts';
 import { progressOnStderr } from '../progress.ts';
 
@@ -45,9 +44,7 @@ function bind(g: Globals, args: string[], o: ActOptions): number {
       'VFIO_RESET_E_OUTPUT',
       `${o.record} already exists: it may hold the drivers of an earlier bind; restore from it first, or choose another --record`,
     );
-  if (o.save && !h.opened.sim)
-    throw new CommandError('VFIO_RESET_E_USAGE', '--save is for simulated hosts only');
-  const host = h.opened.sim ?? openLinuxHost(h.opened.spec.kind === 'linux' ? h.opened.spec.root : '/sys');
+  const host = kernelToChange(h, o.save);
   const run = executeBind(host, plan, progressOnStderr('bind'));
   writeNewFile(
     o.record,

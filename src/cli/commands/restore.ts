@@ -1,13 +1,12 @@
 /** `restore`: puts back the drivers a `bind --yes` recorded. Dry run unless --yes. */
 import { readFileSync } from 'node:fs';
 import { writeSysfsDump } from '../../host/dump.ts';
-import { openLinuxHost } from '../../linux/host.ts';
 import { executeRestore } from '../../plan/bind.ts';
 import { parseRestoreRecord } from '../../plan/restore-record.ts';
 import { renderRestoreText, restoreDocument } from '../../render/bind.ts';
 import { type Globals, json, out, type RegisterCommand } from '../context.ts';
 import { CommandError } from '../errors.ts';
-import { hostInputs, refusalText } from '../host-inputs.ts';
+import { hostInputs, kernelToChange, refusalText } from '../host-inputs.ts';
 import { progressOnStderr } from '../progress.ts';
 import { type ActOptions, DEFAULT_RECORD } from './bind.ts';
 
@@ -42,9 +41,7 @@ function restore(g: Globals, o: ActOptions): number {
   }
   const safety = [...new Set(record.devices.flatMap((d) => h.safety(d.bdf).map(refusalText)))];
   if (safety.length > 0) throw new CommandError('VFIO_RESET_E_UNSAFE', safety.join('; '));
-  if (o.save && !h.opened.sim)
-    throw new CommandError('VFIO_RESET_E_USAGE', '--save is for simulated hosts only');
-  const host = h.opened.sim ?? openLinuxHost(h.opened.spec.kind === 'linux' ? h.opened.spec.root : '/sys');
+  const host = kernelToChange(h, o.save);
   const steps = executeRestore(host, record.devices, progressOnStderr('restore'));
   if (o.save && h.opened.sim) writeSysfsDump(h.opened.sim.sysfs, o.save);
   show(steps);
