@@ -192,11 +192,6 @@ export function injectAer(ctx: KernelCtx, bdf: string): AerReport {
   }
 
   const recovered = outcomes.every((o) => o.how !== 'failed');
-  ctx.log.print(
-    'info',
-    port.name,
-    `AER: device recovery ${recovered ? 'successful' : 'failed'}`,
-    drv(port) ?? 'pci',
-  );
+  say(port, `AER: device recovery ${recovered ? 'successful' : 'failed'}`, 'info');
   return { bdf, port: port.name, outcomes, recovered };
 }
