@@ -49,34 +49,31 @@ function hostUseOf(r: Refusal): HostUse | null {
   }
 }
 
+/** `f` asked at most once per BDF (a plan asks the same device again and again). */
+function perBdf<T>(f: (bdf: string) => T): (bdf: string) => T {
+  const answers = new Map<string, T>();
+  return (bdf) => {
+    let a = answers.get(bdf);
+    if (a === undefined) {
+      a = f(bdf);
+      answers.set(bdf, a);
+    }
+    return a;
+  };
+}
+
 export function hostInputs(g: Globals): HostInputs {
   const opened = openGlobalHost(g);
   // Every function's config space: plan simulates this host (timing predictions, --what-if), and the
   // simulator needs the capabilities only config space holds.
   const read = readSysfsHost(opened.reader, opened.sim?.host.name, { config: 'all' });
   const inv = inventoryFrom(read, opened.origin, { era: g.era });
-  const caps = new Map<string, ResetCapabilities>();
-  const capabilities = (bdf: string) => {
-    let c = caps.get(bdf);
-    if (!c) {
-      c = resetCapabilitiesOf(opened.reader, bdf);
-      caps.set(bdf, c);
-    }
-    return c;
-  };
+  const capabilities = perBdf((bdf) => resetCapabilitiesOf(opened.reader, bdf));
   if (opened.spec.kind !== 'linux')
     return { opened, read, inv, capabilities, hostUse: assumedHostUse(inv), safety: () => [] };
   // A Linux host: the group and target checks of safety.ts (a bind resets nothing, so no bus scope).
   const root = opened.spec.root;
-  const checked = new Map<string, Refusal[]>();
-  const check = (bdf: string) => {
-    let r = checked.get(bdf);
-    if (!r) {
-      r = checkDestructive(root, '/proc', bdf, { busScope: false });
-      checked.set(bdf, r);
-    }
-    return r;
-  };
+  const check = perBdf((bdf) => checkDestructive(root, '/proc', bdf, { busScope: false }));
   return {
     opened,
     read,
