@@ -112,6 +112,20 @@ const jsonOf = (r: { stdout: string }) =>
     timing: Record<string, number> | null;
   };
 
+/** `reset RP25 --method function --yes` on qemu-rp25; `globals` go before the command (`--json`, `--era`). */
+const resetRp25 = (setup: (booted: SimKernel) => SimKernel, ...globals: string[]) =>
+  cli(
+    setup,
+    '--host',
+    'sim:examples/qemu-rp25.yaml',
+    ...globals,
+    'reset',
+    RP25,
+    '--method',
+    'function',
+    '--yes',
+  );
+
 // ---------------------------------------------------------------------------------------------
 
 describe('a device that never becomes ready after its reset (W1/W2: the 60 s poll)', () => {
@@ -157,33 +171,12 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
       });
       return k;
     };
-    const text = cli(
-      arm,
-      '--host',
-      'sim:examples/qemu-rp25.yaml',
-      'reset',
-      RP25,
-      '--method',
-      'function',
-      '--yes',
-    );
+    const text = resetRp25(arm);
     assert.equal(text.code, 1, text.stderr);
     assert.match(text.stdout, /function reset refused .*(did not answer|not ready)/);
     assert.match(text.stdout, /code VFIO_RESET_E_NOT_READY, errno ENOTTY/);
     assert.match(text.stdout, /not ready 65535ms after PM D3hot->D0; giving up/);
-    const doc = jsonOf(
-      cli(
-        arm,
-        '--host',
-        'sim:examples/qemu-rp25.yaml',
-        '--json',
-        'reset',
-        RP25,
-        '--method',
-        'function',
-        '--yes',
-      ),
-    );
+    const doc = jsonOf(resetRp25(arm, '--json'));
     assert.equal(doc.ok, false);
     assert.equal(doc.error?.code, 'VFIO_RESET_E_NOT_READY');
     assert.ok(Number(doc.durationMs) >= 65535);
@@ -216,32 +209,11 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
       inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
       return k;
     };
-    const r = cli(
-      late,
-      '--host',
-      'sim:examples/qemu-rp25.yaml',
-      'reset',
-      RP25,
-      '--method',
-      'function',
-      '--yes',
-    );
+    const r = resetRp25(late);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /function reset done in/);
     assert.match(r.stdout, /ready 4095ms after PM D3hot->D0/);
-    const doc = jsonOf(
-      cli(
-        late,
-        '--host',
-        'sim:examples/qemu-rp25.yaml',
-        '--json',
-        'reset',
-        RP25,
-        '--method',
-        'function',
-        '--yes',
-      ),
-    );
+    const doc = jsonOf(resetRp25(late, '--json'));
     assert.equal(doc.ok, true);
     // The kernel resets at open (O1) too, so the open waits as long as the reset.
     assert.ok(doc.timing!.openMs! >= 3000 && doc.timing!.resetMs! >= 3000, JSON.stringify(doc.timing));
@@ -291,18 +263,7 @@ describe('surprise removal in the middle of a reset', () => {
       });
       return k;
     };
-    const r = cli(
-      arm,
-      '--host',
-      'sim:examples/qemu-rp25.yaml',
-      '--era',
-      '6.6+',
-      'reset',
-      RP25,
-      '--method',
-      'function',
-      '--yes',
-    );
+    const r = resetRp25(arm, '--era', '6.6+');
     assert.equal(r.code, 1);
     assert.match(r.stdout, new RegExp(`${RP25}: function reset refused`));
     assert.match(r.stdout, /VFIO_RESET_E_NOT_READY/);
@@ -389,41 +350,20 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
       });
       return k;
     };
-    const busy = cli(
-      held(null),
-      '--host',
-      'sim:examples/qemu-rp25.yaml',
-      'reset',
-      RP25,
-      '--method',
-      'function',
-      '--yes',
-    );
+    const busy = resetRp25(held(null));
     assert.equal(busy.code, 1);
     assert.match(busy.stdout, /EAGAIN: another user holds a lock on a device in scope; retried 3 times/);
     assert.match(busy.stdout, /code VFIO_RESET_E_BUSY/);
-    const ok = cli(
-      held(3),
-      '--host',
-      'sim:examples/qemu-rp25.yaml',
-      'reset',
-      RP25,
-      '--method',
-      'function',
-      '--yes',
-    );
+    const ok = resetRp25(held(3));
     assert.equal(ok.code, 0, ok.stdout);
-    const atOpen = cli(
-      (k) => {
-        inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
-        const calls = onIoctl(k, (r) => {
-          if (r === VFIO.GROUP_GET_DEVICE_FD && calls.count(r) === 3)
-            inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
-        });
-        return k;
-      },
-      ...['--host', 'sim:examples/qemu-rp25.yaml', 'reset', RP25, '--method', 'function', '--yes'],
-    );
+    const atOpen = resetRp25((k) => {
+      inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
+      const calls = onIoctl(k, (r) => {
+        if (r === VFIO.GROUP_GET_DEVICE_FD && calls.count(r) === 3)
+          inject(k, { bdf: RP25, kind: 'hold-device-lock', held: false });
+      });
+      return k;
+    });
     assert.equal(atOpen.code, 0, `contention at open, released on the third attempt: ${atOpen.stdout}`);
     fig.add('cliRuns', 2);
   });
