@@ -5,6 +5,7 @@
  * @module
  */
 
+import { QEMU_GUEST } from '../sim/clock.ts';
 import {
   type Disagreement,
   DURATION_TOLERANCE,
@@ -171,8 +172,8 @@ export function renderConformanceReport(input: ReportInput): string {
   L.push('## Durations');
   L.push('');
   L.push(
-    `The simulator's QEMU_GUEST clock is calibrated on this rig (4 ms guest overshoot per msleep, 3.4 ms per ` +
-      `PCIe config save/restore, 0.3 ms for a capability-less conventional function; src/sim/clock.ts). A real ` +
+    `The simulator's QEMU_GUEST clock is calibrated on this rig (${QEMU_GUEST.extraMs} ms guest overshoot per msleep, ${QEMU_GUEST.configAccessMs} ms per ` +
+      `PCIe config save/restore, ${QEMU_GUEST.conventionalConfigMs} ms for a capability-less conventional function; src/sim/clock.ts). A real ` +
       `step also pays ≈ ${TCG_STEP_OVERHEAD_MS} ms of node + syscall cost under TCG (the median of real − simulated ` +
       `over the waiting steps). A step the simulator predicts to wait (≥ ${WAIT_FLOOR_MS} ms) agrees when the ` +
       `kernel took simulated + ${TCG_STEP_OVERHEAD_MS} ms ± ${DURATION_TOLERANCE * 100} % (never narrower than ` +
