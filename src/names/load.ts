@@ -7,7 +7,7 @@
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { Namer } from './namer.ts';
+import { HEX_ONLY, type Namer } from './namer.ts';
 import { type FunctionNames, type PciIds, PciIdsParser } from './pci-ids.ts';
 
 export const SYSTEM_PCI_IDS = ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'] as const;
@@ -81,6 +81,6 @@ export class LazyPciIds implements Namer {
   }
 
   names(f: Parameters<PciIds['names']>[0]): FunctionNames {
-    return this.db()?.names(f) ?? { vendor: null, device: null, subsystem: null, class: null };
+    return this.db()?.names(f) ?? HEX_ONLY.names(f);
   }
 }
