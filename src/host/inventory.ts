@@ -211,6 +211,17 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
         const severity = outcome.errno === 0 ? 'info' : 'warning';
         problems.push({ code: 'stale-bus-method', severity, bdf: f.name, sibling: ref(sibling) });
       }
+      // PH1 through the function reset: `bus` on the parent-bus path below a pciehp port.
+      const pciehp = f.bus.slots.find((s) => s.desc.driver === 'pciehp');
+      const port = f.bus.self;
+      if (resetMethods.includes('bus') && pciehp && port && probeBusMethod(f, now).via === 'parent-bus')
+        problems.push({
+          code: 'bus-method-below-pciehp',
+          severity: outcome.method === 'bus' ? 'warning' : 'info',
+          bdf: f.name,
+          port: ref(port),
+          slot: pciehp.desc.name,
+        });
     }
 
     const group = groupOf(f);

@@ -38,6 +38,19 @@ export type Problem =
       slot: string;
       slotDriver: string;
     }
+  /**
+   * The function's `bus` reset method would reset its parent bus with a plain SBR — pciehp's slot
+   * path is skipped (multifunction bit, no slot) — below a port pciehp drives: pciehp sees the
+   * link drop and removes, then re-adds, the device (PH1). Warning when `bus` is the method a
+   * function reset would use now, info when an earlier method comes first.
+   */
+  | {
+      code: 'bus-method-below-pciehp';
+      severity: 'warning' | 'info';
+      bdf: string;
+      port: DeviceRef;
+      slot: string;
+    }
   /** A quirk forbids bus reset for this device or one in its scope (P1/P2). */
   | { code: 'no-bus-reset-quirk'; severity: 'info'; bdf: string; on: DeviceRef }
   /** The function sits on a root bus: no hot reset at all (I2, H15). */

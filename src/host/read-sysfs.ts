@@ -6,7 +6,9 @@
  *
  * Config space is read only for what sysfs attributes do not say. Reading `config` resumes a
  * runtime-suspended device, so with `config: 'needed'` (what the inventory uses) it is read only
- * for bridges (no attribute gives a port's PCIe type, slot capabilities or bus numbers) — unless
+ * for bridges (no attribute gives a port's PCIe type, slot capabilities or bus numbers) and for
+ * functions in a hotplug slot that list `bus` (the header's multifunction bit picks slot reset or
+ * a plain bus reset, PH1) — unless
  * the host lacks `reset_method` attributes or some function lacks an `iommu_group` link, when the
  * model must compute methods or groups from every function's capabilities. A function whose
  * config was not read gets a description derived from its attributes (see `fromAttributes`).
@@ -25,6 +27,7 @@ import {
   SLOT_DRIVERS,
   type SlotDesc,
   type SlotDriver,
+  slotDriverHasResetSlot,
 } from '../pci/model.ts';
 import { Topology, TopologyError } from '../pci/topology.ts';
 
@@ -166,8 +169,18 @@ export function readSysfsHost(
     found.some((x) => x.obs.resetMethods !== null) &&
     (!iommuOn || found.every((x) => x.obs.iommuGroup !== null));
   const readAll = mode === 'all' || !attributesAnswer;
+  // No attribute shows the header's multifunction bit, yet it decides whether a `bus` reset takes
+  // the hotplug slot's reset_slot or a plain SBR of the parent bus (pci_dev_reset_slot_function
+  // requires !dev->multifunction): read config for a function that lists `bus` and sits in a slot
+  // whose driver can reset it (without reset_slot the slot path fails whatever the bit says).
+  const inSlot = (b: Bdf) =>
+    slots.some(
+      (s) =>
+        s.domain === b.domain && s.bus === b.bus && s.device === b.device && slotDriverHasResetSlot(s.driver),
+    );
+  const busInSlot = (x: Found) => x.obs.resetMethods?.includes('bus') === true && inSlot(x.bdf);
   for (const x of found) {
-    if (readAll || x.bridge) guard(x.bdf, x.path, () => readConfig(sys, x));
+    if (readAll || x.bridge || busInSlot(x)) guard(x.bdf, x.path, () => readConfig(sys, x));
     else fromAttributes(x);
   }
   if (!readAll) inferMultifunction(found);

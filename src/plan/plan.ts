@@ -64,12 +64,20 @@ export interface PlanDevice extends DeviceRef {
 
 type InventoryWarning = Extract<
   Problem,
-  { code: 'stale-bus-method' | 'hotplug-port-plain-sbr' | 'root-bus-device' | 'no-bus-reset-quirk' }
+  {
+    code:
+      | 'stale-bus-method'
+      | 'hotplug-port-plain-sbr'
+      | 'bus-method-below-pciehp'
+      | 'root-bus-device'
+      | 'no-bus-reset-quirk';
+  }
 >;
 
 const INVENTORY_WARNINGS: ReadonlySet<Problem['code']> = new Set([
   'stale-bus-method',
   'hotplug-port-plain-sbr',
+  'bus-method-below-pciehp',
   'root-bus-device',
   'no-bus-reset-quirk',
 ]);

@@ -41,6 +41,8 @@ export function formatProblem(p: Problem): string {
       return `${p.bdf} has no IOMMU group (is the IOMMU on? intel_iommu=on / amd_iommu=on): VFIO cannot use it`;
     case 'hotplug-port-plain-sbr':
       return `${p.bdf} sits below hotplug port ${formatRef(p.port)} whose slot ${p.slot} is driven by ${p.slotDriver}, which has no reset_slot: a bus reset takes the link down and may be seen as a surprise removal`;
+    case 'bus-method-below-pciehp':
+      return `${p.bdf}'s 'bus' reset method cannot use slot ${p.slot}'s reset_slot (multifunction bit or no slot of its own), so it resets the bus below ${formatRef(p.port)} with a plain secondary bus reset: pciehp sees the link drop and removes, then re-adds, the device${p.severity === 'warning' ? ' — and it is the method a function reset (VFIO_DEVICE_RESET) uses now' : ''}`;
     case 'no-bus-reset-quirk':
       return `${formatRef(p.on)} carries the NO_BUS_RESET quirk: the kernel refuses slot and bus resets there`;
     case 'root-bus-device':

@@ -162,3 +162,22 @@ test('without reset_method attributes anywhere, methods are computed from full c
   assert.equal(f.resetMethodsSource, 'computed');
   assert.deepEqual(f.resetMethods, ['pm', 'bus']);
 });
+
+test('PH1 via the function reset: a multifunction-bit GPU below a pciehp port whose only method is `bus` is warned about', () => {
+  const inv = takeInventory(
+    projectSysfs(new SimHost(loadTopologyFile('test/serve/fixtures/pciehp-plain-sbr.yaml'))),
+  );
+  const gpu = inv.functions.find((f) => f.bdf === '0000:01:00.0')!;
+  const p = gpu.problems.find((x) => x.code === 'bus-method-below-pciehp');
+  assert.ok(p, JSON.stringify(gpu.problems));
+  assert.deepEqual(
+    { severity: p.severity, port: p.code === 'bus-method-below-pciehp' ? p.port.bdf : null },
+    { severity: 'warning', port: '0000:00:02.0' },
+  );
+  // The same port's slot path is taken by a function without the multifunction bit: no warning.
+  const others = inv.functions.filter((f) => f.bdf !== '0000:01:00.0');
+  assert.ok(others.every((f) => !f.problems.some((x) => x.code === 'bus-method-below-pciehp')));
+  // …nor on the workstation, whose pciehp slots hold single-function NVMe drives.
+  const ws = takeInventory(projectSysfs(new SimHost(loadTopologyFile('examples/workstation.yaml'))));
+  assert.ok(ws.functions.every((f) => !f.problems.some((x) => x.code === 'bus-method-below-pciehp')));
+});

@@ -42,6 +42,7 @@ const PROBLEM_CODES = [
   'group-not-viable',
   'no-iommu-group',
   'hotplug-port-plain-sbr',
+  'bus-method-below-pciehp',
   'no-bus-reset-quirk',
   'root-bus-device',
   'partial-config',

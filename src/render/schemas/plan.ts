@@ -103,6 +103,7 @@ const PlanWarning = z.strictObject({
   code: z.enum([
     'stale-bus-method',
     'hotplug-port-plain-sbr',
+    'bus-method-below-pciehp',
     'root-bus-device',
     'no-bus-reset-quirk',
     'host-device-in-group',
