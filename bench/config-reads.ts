@@ -11,7 +11,7 @@ export const CONFIG_SPACE_READS = [
   '',
   '| command | reads `config` of | why |',
   '| --- | --- | --- |',
-  "| `scan`, `info`, `reset` (dry run), `serve` | bridges only | a port's type (root/downstream/upstream, PCIe-to-PCI) and slot capabilities have no attribute; the hot-reset scope and the hotplug-port warning need them |",
+  "| `scan`, `info`, `reset` (dry run), `serve` | bridges, and functions that list `bus` in a slot whose driver has reset_slot | a port's type (root/downstream/upstream, PCIe-to-PCI) and slot capabilities have no attribute; the hot-reset scope and the hotplug-port warning need them; the header's multifunction bit decides slot reset vs a plain bus reset (PH1) |",
   '| the same, on a host without `reset_method` attributes (kernels before 5.15) or where a function has no `iommu_group` link | every function | the model computes the reset methods (M1) or the IOMMU groups (A4) from the capabilities |',
   "| `scan --format prometheus` | every endpoint (no bridges) | its reset-readiness metrics use QEMU's policy, which reads FLR and No_Soft_Reset from config space |",
   "| `plan`, `bind`, `restore` | every function | plan simulates the host for its timing predictions and `--what-if`, and the simulator needs the capabilities; QEMU's reset policy also reads FLR and No_Soft_Reset of the requested devices |",
