@@ -19,7 +19,7 @@
 
 import { basename, joinPath, resolveLink, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 import { type Bdf, BdfError, formatBdf, parseBdf } from '../pci/bdf.ts';
-import { ConfigSpaceError, parseConfigSpace } from '../pci/config-space.ts';
+import { applyConfigStructure, ConfigSpaceError, parseConfigSpace } from '../pci/config-space.ts';
 import {
   type FunctionDesc,
   functionDefaults,
@@ -292,14 +292,7 @@ function readConfig(sys: SysfsReader, x: Found): void {
   if (sys.kind(at('config')) !== null) {
     const bytes = sys.readBytes(at('config'));
     const cfg = parseConfigSpace(bytes, x.bdf);
-    f.header = cfg.header;
-    f.multifunctionBit = cfg.multifunctionBit;
-    if (cfg.bridge) f.bridge = cfg.bridge;
-    if (cfg.pcie) f.pcie = cfg.pcie;
-    if (cfg.pm) f.pm = cfg.pm;
-    if (cfg.af) f.af = cfg.af;
-    if (cfg.acs) f.acs = cfg.acs;
-    if (cfg.sriov) f.sriov = cfg.sriov;
+    applyConfigStructure(f, cfg);
     x.obs.configRead = true;
     x.obs.configBytes = bytes.length;
     x.obs.capsKnown = cfg.complete;

@@ -600,6 +600,21 @@ export interface ParsedConfig extends Omit<ConfigFields, 'subsystemVendor' | 'su
 }
 
 /**
+ * Copies what only config space says — header kind, multifunction bit, bridge bus numbers and the
+ * capabilities found — onto a description (a capability the bytes did not show is left as it was).
+ */
+export function applyConfigStructure(f: FunctionDesc, cfg: ParsedConfig): void {
+  f.header = cfg.header;
+  f.multifunctionBit = cfg.multifunctionBit;
+  if (cfg.bridge) f.bridge = cfg.bridge;
+  if (cfg.pcie) f.pcie = cfg.pcie;
+  if (cfg.pm) f.pm = cfg.pm;
+  if (cfg.af) f.af = cfg.af;
+  if (cfg.acs) f.acs = cfg.acs;
+  if (cfg.sriov) f.sriov = cfg.sriov;
+}
+
+/**
  * Parses config bytes (any length) of the function at `bdf`. Throws only `ConfigSpaceError`: when
  * fewer than the 64 header bytes are given, when the Vendor/Device dword reads as no device (the
  * patterns `pci_bus_generic_read_dev_vendor_id` rejects, or an all-ones header), or when the

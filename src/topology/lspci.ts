@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { type Bdf, BdfError, formatBdf, hex, parseBdf } from '../pci/bdf.ts';
 import { className } from '../pci/class-names.ts';
 import {
+  applyConfigStructure,
   buildConfigSpace,
   CAP_ID,
   CONFIG_SIZE,
@@ -418,14 +419,7 @@ function describe(
   f.revision = cfg.revision;
   f.subsystemVendor = cfg.subsystemVendor ?? 0;
   f.subsystemDevice = cfg.subsystemDevice ?? 0;
-  f.header = cfg.header;
-  f.multifunctionBit = cfg.multifunctionBit;
-  if (cfg.bridge) f.bridge = cfg.bridge;
-  if (cfg.pcie) f.pcie = cfg.pcie;
-  if (cfg.pm) f.pm = cfg.pm;
-  if (cfg.af) f.af = cfg.af;
-  if (cfg.acs) f.acs = cfg.acs;
-  if (cfg.sriov) f.sriov = cfg.sriov;
+  applyConfigStructure(f, cfg);
   if (cfg.pcie && !cfg.extendedKnown)
     warnings.push(
       `${file}:${b.line}: ${b.name} is PCIe but the dump stops at 0xff (lspci -xxx, or extended config space unreachable): ACS and SR-IOV are taken as absent`,
