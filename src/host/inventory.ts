@@ -21,12 +21,25 @@ import {
 } from '../pci/reset-methods.ts';
 import { type HotResetScope, hotResetScope } from '../pci/reset-scope.ts';
 import type { PciFunction } from '../pci/topology.ts';
-import { bySeverity, type DeviceRef, isDmaNeutralDriver, isVfioDriver, type Problem } from './problems.ts';
+import {
+  bySeverity,
+  type DeviceRef,
+  type DomainProblem,
+  isDmaNeutralDriver,
+  isVfioDriver,
+  type Problem,
+} from './problems.ts';
 import { type ReadOptions, readSysfsHost, type SysfsHost, sysfsTopology } from './read-sysfs.ts';
 
 export type MethodsSource = 'sysfs' | 'computed' | 'unknown';
 
-export interface HotResetView {
+/**
+ * A reset domain: what one slot or bus reset touches (I2/I3). Every function there shares it, so it is
+ * worked out once, with the problems a hot reset of any of its functions meets.
+ */
+export interface ResetDomain {
+  /** `slot:<dddd:bb>:<slot name>` or `bus:<dddd:bb>` (the reset bus): unique on a host. */
+  id: string;
   kind: 'slot' | 'bus';
   /** The bridge whose secondary bus is reset (never itself in scope). */
   bridge: string;
@@ -36,8 +49,15 @@ export interface HotResetView {
   affected: DeviceRef[];
   /** Distinct IOMMU groups the caller must hold (group mode: one fd each). */
   groups: number[];
-  /** Affected functions (this one included) that must first be bound to vfio-pci (H6; not in 2013). */
+  /** Affected functions that must first be bound to vfio-pci (H6; not in 2013). */
   bindToVfio: DeviceRef[];
+  /** In the order found: bridges and host-driven functions in scope, groups crossed, a hotplug port. */
+  problems: DomainProblem[];
+}
+
+/** A function's hot reset: its domain's scope, named by the domain's id. */
+export interface HotResetView extends Omit<ResetDomain, 'id' | 'problems'> {
+  domain: string;
 }
 
 export interface InventoryFunction {
@@ -78,6 +98,8 @@ export interface Inventory {
   era: Era;
   iommu: boolean;
   functions: InventoryFunction[];
+  /** Every slot or bus some function's hot reset would reset, in the order first met. */
+  domains: ResetDomain[];
   groups: { id: number; members: DeviceRef[] }[];
   slots: { name: string; address: string; driver: string; resetSlot: boolean }[];
   warnings: string[];
@@ -135,33 +157,68 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
   const now = RUNTIME_CONTEXT;
   // I2/I3: the hot-reset scope depends on a function only through its slot and its bus, so it is
   // worked out once per slot (or bus) and shared by every function there.
-  const scopes = new Map<object, { scope: HotResetScope; view: HotResetView | null }>();
+  // Functions of a slot that cannot be reset fall back to the bus, so two keys may reach one domain.
+  const scopes = new Map<object, { scope: HotResetScope; domain: ResetDomain | null }>();
+  const domains = new Map<string, ResetDomain>();
   const scopeOf = (f: PciFunction) => {
     const key = f.slot ?? f.bus;
     let s = scopes.get(key);
     if (!s) {
       const scope = hotResetScope(f, opts.era);
-      let view: HotResetView | null = null;
+      let domain: ResetDomain | null = null;
       if (scope.kind !== 'none') {
-        const affected = scope.functions.map(ref);
-        view = {
-          kind: scope.kind,
-          bridge: scope.bridge.name,
-          target: scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name,
-          affected,
-          groups: [...new Set(affected.map((a) => a.group).filter((g): g is number => g !== null))].sort(
-            (a, b) => a - b,
-          ),
-          bindToVfio:
-            opts.era === '2013'
-              ? []
-              : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
-        };
+        const id =
+          scope.kind === 'slot'
+            ? `slot:${scope.slot.bus.name}:${scope.slot.desc.name}`
+            : `bus:${scope.bus.name}`;
+        domain = domains.get(id) ?? domainOf(id, scope);
+        domains.set(id, domain);
       }
-      s = { scope, view };
+      s = { scope, domain };
       scopes.set(key, s);
     }
     return s;
+  };
+  const domainOf = (id: string, scope: Exclude<HotResetScope, { kind: 'none' }>): ResetDomain => {
+    const affected = scope.functions.map(ref);
+    const groups = [...new Set(affected.map((a) => a.group).filter((g): g is number => g !== null))].sort(
+      (a, b) => a - b,
+    );
+    const target = scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name;
+    const problems: DomainProblem[] = [];
+    for (const g of scope.functions) {
+      // S0/H6: vfio-pci never binds a bridge; H6: every function in the dev_set must be vfio-pci's.
+      if (isBridge(g.desc)) problems.push({ code: 'scope-has-bridge', severity: 'blocker', blocker: ref(g) });
+      else if (!isVfioDriver(driverOf(g)) && opts.era !== '2013')
+        problems.push({ code: 'scope-not-vfio', severity: 'blocker', blocker: ref(g) });
+    }
+    if (groups.length > 1) problems.push({ code: 'scope-crosses-groups', severity: 'info', groups });
+    if (scope.kind === 'bus') {
+      // PH1: a plain SBR below a hotplug-capable port whose slot driver cannot mask the link drop.
+      const port = scope.bridge;
+      const s = scope.bus.slots[0];
+      if (port.desc.pcie?.slot?.hotplugCapable && s && s.desc.driver !== 'pciehp')
+        problems.push({
+          code: 'hotplug-port-plain-sbr',
+          severity: 'warning',
+          port: ref(port),
+          slot: s.desc.name,
+          slotDriver: s.desc.driver,
+        });
+    }
+    return {
+      id,
+      kind: scope.kind,
+      bridge: scope.bridge.name,
+      target,
+      affected,
+      groups,
+      bindToVfio:
+        opts.era === '2013'
+          ? []
+          : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
+      problems,
+    };
   };
 
   const functions: InventoryFunction[] = topo.functions.map((f) => {
@@ -251,43 +308,26 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
             blocker: ref(hostUser),
           });
       }
-      const { scope, view } = scopeOf(f);
+      const { scope, domain } = scopeOf(f);
       if (scope.kind === 'none') {
         problems.push({ code: 'no-hot-reset', severity: 'warning', bdf: f.name, reason: scope.reason });
         if (scope.reason.code === 'root-bus')
           problems.push({ code: 'root-bus-device', severity: 'info', bdf: f.name });
       } else {
-        const groups = [...view!.groups];
+        const d = domain!;
         hotReset = {
-          ...view!,
-          affected: [...view!.affected],
-          groups,
-          bindToVfio: [...view!.bindToVfio],
+          domain: d.id,
+          kind: d.kind,
+          bridge: d.bridge,
+          target: d.target,
+          affected: [...d.affected],
+          groups: [...d.groups],
+          bindToVfio: [...d.bindToVfio],
         };
-        for (const g of scope.functions) {
-          if (isBridge(g.desc))
-            problems.push({ code: 'scope-has-bridge', severity: 'blocker', bdf: f.name, blocker: ref(g) });
-          else if (g !== f && !isVfioDriver(driverOf(g)) && opts.era !== '2013') {
-            problems.push({ code: 'scope-not-vfio', severity: 'blocker', bdf: f.name, blocker: ref(g) });
-          }
-        }
-        if (groups.length > 1)
-          problems.push({ code: 'scope-crosses-groups', severity: 'info', bdf: f.name, groups });
-        if (scope.kind === 'bus') {
-          const port = scope.bridge;
-          const sc = port.desc.pcie?.slot;
-          const s = scope.bus.slots[0];
-          if (sc?.hotplugCapable && s && s.desc.driver !== 'pciehp') {
-            problems.push({
-              code: 'hotplug-port-plain-sbr',
-              severity: 'warning',
-              bdf: f.name,
-              port: ref(port),
-              slot: s.desc.name,
-              slotDriver: s.desc.driver,
-            });
-          }
-        }
+        // The domain's problems are this function's, but its own driver is its state, not a blocker.
+        for (const p of d.problems)
+          if (!(p.code === 'scope-not-vfio' && p.blocker.bdf === f.name))
+            problems.push({ ...p, bdf: f.name });
       }
       const quirky = [f, ...(scope.kind === 'none' ? [] : scope.functions)].find((g) =>
         g.quirks.has('NO_BUS_RESET'),
@@ -342,6 +382,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
     era: opts.era,
     iommu: read.iommuOn,
     functions,
+    domains: [...domains.values()],
     groups: groupIds.map((id) => ({ id, members: members.get(id)! })),
     slots: topo.slots.map((s) => ({
       name: s.desc.name,

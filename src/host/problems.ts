@@ -63,6 +63,27 @@ export type Problem =
   | { code: 'group-differs'; severity: 'info'; bdf: string; sysfs: number | null; computed: number | null };
 
 export type ProblemCode = Problem['code'];
+
+/**
+ * The problems a hot-reset scope has whichever of its functions is reset: they belong to the reset
+ * domain (the slot or bus the kernel resets), and each function of the domain carries them with its
+ * own `bdf` — except a `scope-not-vfio` naming the function itself, whose driver is its state.
+ */
+export const DOMAIN_PROBLEM_CODES = [
+  'scope-has-bridge',
+  'scope-not-vfio',
+  'scope-crosses-groups',
+  'hotplug-port-plain-sbr',
+] as const satisfies readonly ProblemCode[];
+
+type WithoutBdf<P> = P extends unknown ? Omit<P, 'bdf'> : never;
+
+/** A problem of a whole reset domain: the per-function variant without `bdf`. */
+export type DomainProblem = WithoutBdf<Extract<Problem, { code: (typeof DOMAIN_PROBLEM_CODES)[number] }>>;
+
+export function isDomainProblem(p: Problem): p is Extract<Problem, { code: DomainProblem['code'] }> {
+  return (DOMAIN_PROBLEM_CODES as readonly string[]).includes(p.code);
+}
 export type Severity = Problem['severity'];
 
 export type NoHotResetReason =
@@ -72,7 +93,7 @@ export type NoHotResetReason =
 
 const SEVERITY_ORDER: Record<Severity, number> = { blocker: 0, warning: 1, info: 2 };
 
-export function bySeverity(a: Problem, b: Problem): number {
+export function bySeverity(a: { severity: Severity }, b: { severity: Severity }): number {
   return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
 }
 

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { takeInventory } from '../../src/host/inventory.ts';
-import type { Problem } from '../../src/host/problems.ts';
+import fc from 'fast-check';
+import { type Inventory, takeInventory } from '../../src/host/inventory.ts';
+import { isDomainProblem, type Problem } from '../../src/host/problems.ts';
+import { readSysfsHost, sysfsTopology } from '../../src/host/read-sysfs.ts';
+import { hotResetScope } from '../../src/pci/reset-scope.ts';
 import { SimHost } from '../../src/sim/host.ts';
 import { projectSysfs } from '../../src/sim/sysfs.ts';
 import { Vfs } from '../../src/sim/vfs.ts';
+import { generateHost } from '../../src/topology/generate.ts';
 import { loadTopologyFile } from '../../src/topology/load.ts';
 
 const inv = (example: string, era: '6.1' | '2013' = '6.1') =>
@@ -105,6 +109,75 @@ test('H6: a host-driver function in scope is a blocker naming it with driver and
   assert.ok(
     !gpu.problems.some((x) => 'blocker' in x && x.blocker.bdf === gpu.bdf),
     'a function never blocks itself',
+  );
+});
+
+test('reset domains: the workstation has its three pciehp slots and two buses, each once, named by id', () => {
+  const i = inv('workstation');
+  assert.deepEqual(
+    i.domains.map((d) => [d.id, d.bridge]),
+    [
+      ['slot:0000:01:1', '0000:00:01.0'],
+      ['slot:0000:04:10', '0000:03:00.0'],
+      ['slot:0000:05:11', '0000:03:01.0'],
+      ['bus:0000:08', '0000:00:1c.0'],
+      ['bus:0000:0a', '0000:09:00.0'],
+    ],
+  );
+  const slot = i.domains[0]!;
+  // H6 from the slot's side: the GPU and its audio function are both on host drivers.
+  assert.deepEqual(
+    slot.problems.map((p) => (p.code === 'scope-not-vfio' ? p.blocker.bdf : p.code)),
+    ['0000:01:00.0', '0000:01:00.1'],
+  );
+  assert.equal(fn(i, '0000:01:00.1').hotReset?.domain, slot.id);
+});
+
+/**
+ * I2/I3 and H6 as invariants of the inventory: every function that can be hot reset names a domain
+ * of the host, is among its affected functions with every other function whose reset reaches the
+ * same slot or bus, and carries exactly the domain's problems — less a `scope-not-vfio` naming
+ * itself. Domain ids are unique, and no domain is listed that no function's reset reaches.
+ */
+function checkDomains(i: Inventory, scopeOf: (bdf: string) => string[]): string | null {
+  const byId = new Map(i.domains.map((d) => [d.id, d]));
+  if (byId.size !== i.domains.length) return 'a domain id repeats';
+  const reached = new Set<string>();
+  for (const f of i.functions) {
+    if (!f.hotReset) continue;
+    const d = byId.get(f.hotReset.domain);
+    if (!d) return `${f.bdf} names ${f.hotReset.domain}, which is not listed`;
+    reached.add(d.id);
+    const affected = d.affected.map((a) => a.bdf);
+    if (affected.join() !== scopeOf(f.bdf).join()) return `${d.id} is not ${f.bdf}'s kernel scope`;
+    if (affected.join() !== f.hotReset.affected.map((a) => a.bdf).join())
+      return `${f.bdf} disagrees with ${d.id}`;
+    const expected = d.problems
+      .filter((p) => !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf))
+      .map((p) => JSON.stringify({ ...p, bdf: f.bdf }));
+    const own = f.problems.filter(isDomainProblem).map((p) => JSON.stringify(p));
+    if (own.sort().join('\n') !== expected.sort().join('\n'))
+      return `${f.bdf}'s scope problems are not ${d.id}'s`;
+  }
+  if (reached.size !== byId.size) return "a listed domain is no function's";
+  return null;
+}
+
+test('property: on random hosts, functions and their reset domains agree (I2/I3, H6)', () => {
+  fc.assert(
+    fc.property(fc.integer(), fc.constantFrom('6.1' as const, '2013' as const), (seed, era) => {
+      const sys = projectSysfs(new SimHost(generateHost(seed, { maxFunctions: 24 }), { era }));
+      const i = takeInventory(sys, { era });
+      // The tree as sysfs shows it (quirks a description adds beyond the kernel's tables are not there).
+      const topo = sysfsTopology(readSysfsHost(sys, sys.origin, { config: 'needed' }), sys.origin);
+      const scopeOf = (bdf: string) => {
+        const s = hotResetScope(topo.get(bdf)!, era);
+        return s.kind === 'none' ? [] : s.functions.map((g) => g.name);
+      };
+      const bad = checkDomains(i, scopeOf);
+      assert.equal(bad, null, `seed ${seed} (${era}): ${bad}`);
+    }),
+    { numRuns: 150 },
   );
 });
 

@@ -92,7 +92,7 @@ describe('the local page in chromium', { skip }, () => {
     );
     assert.deepEqual(
       await page.$$eval('#picture .domain.hl-domain', (es) => es.map((e) => e.getAttribute('data-domain'))),
-      ['slot:0000:00:01.0:1'],
+      ['slot:0000:01:1'],
     );
     const info = await page.locator('#info').textContent();
     assert.match(info ?? '', /0000:01:00\.0/);

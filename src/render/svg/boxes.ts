@@ -14,7 +14,7 @@ import type { Inventory } from '../../host/inventory.ts';
 import { type Row, rowFunctions, rowIndex } from './rows.ts';
 
 export interface Domain {
-  /** `slot:<bridge>:<slot>` or `bus:<bridge>:<dddd:bb>`; unique per host. */
+  /** The inventory's reset-domain id: `slot:<dddd:bb>:<slot>` or `bus:<dddd:bb>`. */
   key: string;
   kind: 'slot' | 'bus';
   /** The bridge whose secondary bus (or slot) is reset; it is outside the domain. */
@@ -44,29 +44,16 @@ export interface Box extends Span {
   pieces: number;
 }
 
-/** Every distinct hot-reset scope of the host, in row order. */
+/** Every reset domain of the host (the inventory lists them in row order). */
 export function collectDomains(inv: Inventory): Domain[] {
-  const byKey = new Map<string, Domain>();
-  const hazardPorts = new Set(
-    inv.functions.flatMap((f) =>
-      f.problems.flatMap((p) => (p.code === 'hotplug-port-plain-sbr' ? [p.port.bdf] : [])),
-    ),
-  );
-  for (const f of inv.functions) {
-    const h = f.hotReset;
-    if (!h) continue;
-    const key = `${h.kind}:${h.bridge}:${h.target}`;
-    if (byKey.has(key)) continue;
-    byKey.set(key, {
-      key,
-      kind: h.kind,
-      bridge: h.bridge,
-      target: h.target,
-      members: h.affected.map((a) => a.bdf),
-      hotplugHazard: h.kind === 'bus' && hazardPorts.has(h.bridge),
-    });
-  }
-  return [...byKey.values()];
+  return inv.domains.map((d) => ({
+    key: d.id,
+    kind: d.kind,
+    bridge: d.bridge,
+    target: d.target,
+    members: d.affected.map((a) => a.bdf),
+    hotplugHazard: d.problems.some((p) => p.code === 'hotplug-port-plain-sbr'),
+  }));
 }
 
 /** Maximal runs of consecutive numbers in a set of row indices. */
