@@ -7,7 +7,7 @@
 import type { Inventory, InventoryFunction } from '../host/inventory.ts';
 import type { LoggedEvent } from '../sim/log.ts';
 import type { ResetMethodChoice, ResetReport } from '../vfio/reset-device.ts';
-import { SCHEMA_VERSION } from './json.ts';
+import { INVENTORY_SCHEMA_VERSION } from './json.ts';
 import { kernelLogLines } from './kernel-log.ts';
 import { formatProblem, formatRef } from './problems.ts';
 
@@ -63,7 +63,7 @@ export function renderResetText(run: ResetRun): string {
 
 export function resetDocument(run: ResetRun) {
   return {
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: INVENTORY_SCHEMA_VERSION,
     command: 'reset',
     origin: run.origin,
     ...run.report,

@@ -1,7 +1,7 @@
 /** `dump`, `snapshot`, `import-lspci`, `reset` and `run` with --json. */
 import { z } from 'zod';
 import { Bdf, DeviceRef, envelope } from './common.ts';
-import { ScanFunction } from './inventory.ts';
+import { ResetDomain, ScanFunction } from './inventory.ts';
 
 export const DumpDocument = z
   .strictObject({
@@ -62,16 +62,17 @@ const ResetError = z.strictObject({
 const KernelEvent = z.looseObject({ kind: z.string() });
 
 const ResetDryRun = z.strictObject({
-  ...envelope('reset'),
+  ...envelope('reset', 2),
   ok: z.literal(true),
   dryRun: z.literal(true),
   bdf: Bdf,
   method: z.enum(['function', 'hot', 'auto']),
   function: ScanFunction,
+  resetDomain: ResetDomain.nullable(),
 });
 
 const ResetRun = z.strictObject({
-  ...envelope('reset'),
+  ...envelope('reset', 2),
   origin: z.string(),
   bdf: Bdf,
   requested: z.enum(['function', 'hot', 'auto']),

@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { DOMAIN_PROBLEM_CODES } from '../../host/problems.ts';
 
 export const Bdf = z
   .string()
@@ -22,8 +23,9 @@ export const DeviceRef = z.strictObject({
 
 export const Era = z.enum(['2013', '6.1', '6.6+']);
 
-export function envelope<const C extends string>(command: C) {
-  return { schemaVersion: z.literal(1), command: z.literal(command) };
+/** `version`: 2 for the documents that carry functions (scan, info, reset; render/json.ts), else 1. */
+export function envelope<const C extends string, const V extends 1 | 2 = 1>(command: C, version?: V) {
+  return { schemaVersion: z.literal(version ?? 1), command: z.literal(command) };
 }
 
 export const NoHotResetReason = z.strictObject({
@@ -68,9 +70,27 @@ export const ProblemFields = {
   computed: z.union([z.array(z.string()), z.number().int(), z.null()]).optional(),
 };
 
+const FUNCTION_PROBLEM_CODES = PROBLEM_CODES.filter(
+  (c): c is Exclude<(typeof PROBLEM_CODES)[number], (typeof DOMAIN_PROBLEM_CODES)[number]> =>
+    !(DOMAIN_PROBLEM_CODES as readonly string[]).includes(c),
+);
+
+/** A function's own problem; its reset domain's are written with the domain (`DomainProblem`). */
 export const Problem = z.strictObject({
-  code: z.enum(PROBLEM_CODES),
+  code: z.enum(FUNCTION_PROBLEM_CODES),
   ...ProblemFields,
+  message: z.string(),
+});
+
+/** A problem a hot reset meets whichever function of the reset domain it targets. */
+export const DomainProblem = z.strictObject({
+  code: z.enum(DOMAIN_PROBLEM_CODES),
+  severity: ProblemFields.severity,
+  blocker: ProblemFields.blocker,
+  port: ProblemFields.port,
+  groups: ProblemFields.groups,
+  slot: ProblemFields.slot,
+  slotDriver: ProblemFields.slotDriver,
   message: z.string(),
 });
 

@@ -1,14 +1,21 @@
 /** `scan --json` and `info --json` (render/json.ts). */
 import { z } from 'zod';
-import { Bdf, DeviceRef, Era, envelope, Hex, Problem } from './common.ts';
+import { Bdf, DeviceRef, DomainProblem, Era, envelope, Hex, Problem } from './common.ts';
 
-export const HotReset = z.strictObject({
+export const ResetDomainId = z
+  .string()
+  .regex(/^(slot:[0-9a-f]{4,8}:[0-9a-f]{2}:.+|bus:[0-9a-f]{4,8}:[0-9a-f]{2})$/)
+  .meta({ description: 'slot:<dddd:bb>:<slot name> or bus:<dddd:bb>: the id of an entry of resetDomains' });
+
+export const ResetDomain = z.strictObject({
+  id: ResetDomainId,
   kind: z.enum(['slot', 'bus']),
   bridge: Bdf,
   target: z.string(),
   affected: z.array(DeviceRef),
   groups: z.array(z.number().int()),
   bindToVfio: z.array(DeviceRef),
+  problems: z.array(DomainProblem),
 });
 
 export const ScanFunction = z.strictObject({
@@ -44,7 +51,7 @@ export const ScanFunction = z.strictObject({
     ok: z.boolean(),
     errno: z.string().nullable(),
   }),
-  hotReset: HotReset.nullable(),
+  resetDomain: ResetDomainId.nullable(),
   slot: z.strictObject({ name: z.string(), driver: z.string() }).nullable(),
   linkSpeed: z.string().nullable(),
   problems: z.array(Problem),
@@ -59,10 +66,11 @@ const hostFields = {
 
 export const ScanDocument = z
   .strictObject({
-    ...envelope('scan'),
+    ...envelope('scan', 2),
     ok: z.literal(true),
     ...hostFields,
     functions: z.array(ScanFunction),
+    resetDomains: z.array(ResetDomain),
     iommuGroups: z.array(z.strictObject({ id: z.number().int(), members: z.array(DeviceRef) })),
     slots: z.array(
       z.strictObject({ name: z.string(), address: z.string(), driver: z.string(), resetSlot: z.boolean() }),
@@ -71,15 +79,17 @@ export const ScanDocument = z
   })
   .meta({
     title: 'vfio-reset scan',
-    description: 'every function of the host with group, driver, reset methods, hot-reset scope and problems',
+    description:
+      'every function of the host with group, driver, reset methods and problems, and every reset domain (the slot or bus a hot reset resets) once, with the functions it affects and the problems in the way',
   });
 
 export const InfoDocument = z
   .strictObject({
-    ...envelope('info'),
+    ...envelope('info', 2),
     ok: z.literal(true),
     ...hostFields,
     function: ScanFunction,
+    resetDomain: ResetDomain.nullable(),
     iommuGroupMembers: z.array(DeviceRef),
     mustOwn: z.strictObject({ groups: z.array(z.number().int()), bindToVfio: z.array(DeviceRef) }).nullable(),
   })

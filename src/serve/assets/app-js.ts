@@ -1,7 +1,7 @@
 /**
  * The page's script, served as `/app.js`. Plain ES2020, no framework, no build step: it loads the
  * picture from `/api/svg`, and on a click fetches `/api/info/<bdf>` (the `info --json` document),
- * shows it and highlights the hot-reset scope (`function.hotReset.affected`), the groups that must
+ * shows it and highlights the hot-reset scope (`resetDomain.affected`), the groups that must
  * be owned (`mustOwn.groups`) and the functions to bind to vfio-pci first (`mustOwn.bindToVfio`).
  * On a simulated host it posts `/api/reset/<bdf>` and shows the `reset --json` document's events.
  * Every server value reaches the page as text nodes, never as HTML.
@@ -72,7 +72,7 @@ export const APP_JS = String.raw`(function () {
     if (!s) return;
     var f = doc.function;
     s.classList.add('has-selection');
-    var hot = f.hotReset;
+    var hot = doc.resetDomain;
     var scope = hot ? hot.affected.map(function (a) { return a.bdf; }) : [f.bdf];
     scope.forEach(function (b) { var r = rowOf(b); if (r) r.classList.add('hl-scope'); });
     var me = rowOf(f.bdf);
@@ -89,11 +89,12 @@ export const APP_JS = String.raw`(function () {
       s.querySelectorAll('.group-box[data-group="' + g + '"]').forEach(function (e) { e.classList.add('hl-owner'); });
     });
     if (hot) {
-      var key = hot.kind + ':' + hot.bridge + ':' + hot.target;
-      s.querySelectorAll('.domain[data-domain="' + key + '"]').forEach(function (e) { e.classList.add('hl-domain'); });
+      s.querySelectorAll('.domain[data-domain="' + hot.id + '"]').forEach(function (e) { e.classList.add('hl-domain'); });
     }
     if (me && me.scrollIntoView) me.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
+
+  var SEVERITY_RANK = { blocker: 0, warning: 1, info: 2 };
 
   function ref(a) { return a.bdf + ' (group ' + (a.group === null ? 'none' : a.group) + ', ' + (a.driver || 'no driver') + ')'; }
 
@@ -112,7 +113,7 @@ export const APP_JS = String.raw`(function () {
     row('reset methods', (f.resetMethods.length ? f.resetMethods.join(' ') : '(none)') + ' [' + f.resetMethodsSource + ']');
     var fr = f.functionReset;
     row('function reset', fr.ok ? 'works now, by ' + fr.method + (fr.via ? ' (' + fr.via + ' path)' : '') : 'fails now with ' + (fr.errno || 'ENOTTY'));
-    var hot = f.hotReset;
+    var hot = doc.resetDomain;
     row('hot reset', hot ? hot.kind + ' reset of ' + (hot.kind === 'slot' ? 'slot ' : 'bus ') + hot.target + ' below ' + hot.bridge + ': ' + hot.affected.length + ' function' + (hot.affected.length === 1 ? '' : 's') : 'not possible');
     box.appendChild(dl);
     if (hot) {
@@ -143,7 +144,10 @@ export const APP_JS = String.raw`(function () {
         h('span', { class: 'swatch blocker' }), 'not on vfio-pci yet  ',
         h('span', { class: 'swatch owner' }), 'groups to own'));
     }
-    var shown = f.problems;
+    // The domain's problems hold for every function in it; this function's own driver is not one.
+    var shown = f.problems.concat((hot ? hot.problems : []).filter(function (p) {
+      return !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf);
+    })).sort(function (a, b) { return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]; });
     if (shown.length > 0) {
       box.appendChild(h('h2', null, 'Problems'));
       var ul = h('ul', { class: 'problems' });
