@@ -5,10 +5,10 @@
  */
 
 import type { Inventory, InventoryFunction } from '../host/inventory.ts';
-import { isVfioDriver } from '../host/problems.ts';
+import { bySeverity, isDomainProblem, isVfioDriver } from '../host/problems.ts';
 import { deviceTitle, type Namer, subsystemTitle } from '../names/namer.ts';
 import { isBridgeKind } from '../pci/class-names.ts';
-import { formatProblem, SEVERITY_MARK } from './problems.ts';
+import { formatDomainProblem, formatProblem, SEVERITY_MARK } from './problems.ts';
 import { formatTable } from './table.ts';
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
@@ -26,7 +26,12 @@ function hotResetCell(f: InventoryFunction): string {
   const h = f.hotReset;
   const blocked = f.problems.some((p) => p.code === 'scope-not-vfio' || p.code === 'scope-has-bridge');
   const n = h.affected.length;
-  return `${h.kind} ${h.target}: ${n} fn${n === 1 ? '' : 's'}, group${h.groups.length === 1 ? '' : 's'} ${h.groups.join(',') || '-'}${blocked ? ' (blocked)' : ''}`;
+  // A bus of VFs spans dozens of groups: past a few, the count (`info` lists them).
+  const groups =
+    h.groups.length > 4
+      ? `${h.groups.length} groups`
+      : `group${h.groups.length === 1 ? '' : 's'} ${h.groups.join(',') || '-'}`;
+  return `${h.kind} ${h.target}: ${n} fn${n === 1 ? '' : 's'}, ${groups}${blocked ? ' (blocked)' : ''}`;
 }
 
 function methodsCell(f: InventoryFunction): string {
@@ -69,9 +74,24 @@ export function renderScan(inv: Inventory, namer?: Namer): string {
   const header = ['FUNCTION', 'ID', 'CLASS', 'GROUP', 'DRIVER', 'RESET METHODS', 'HOT RESET'];
   lines.push(formatTable(namer ? [...header, 'NAME'] : header, rows));
 
-  // Problems matter for functions handed to VFIO; any other function's are one `info` away.
+  // Problems matter for functions handed to VFIO; any other function's are one `info` away. A reset
+  // domain's problems hold for each of its functions, so they are said once, of the domain.
   const vfio = inv.functions.filter((f) => isVfioDriver(f.driver));
-  const shown = vfio.flatMap((f) => f.problems.filter((p) => p.severity !== 'info'));
+  const vfioDomains = new Set(vfio.map((f) => f.hotReset?.domain));
+  const shown = [
+    ...vfio.flatMap((f) =>
+      f.problems
+        .filter((p) => p.severity !== 'info' && !isDomainProblem(p))
+        .map((p) => ({ severity: p.severity, text: formatProblem(p) })),
+    ),
+    ...inv.domains
+      .filter((d) => vfioDomains.has(d.id))
+      .flatMap((d) =>
+        d.problems
+          .filter((p) => p.severity !== 'info')
+          .map((p) => ({ severity: p.severity, text: formatDomainProblem(d, p) })),
+      ),
+  ].sort(bySeverity);
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   lines.push('');
   if (vfio.length === 0) lines.push('No function is bound to vfio-pci.');
@@ -82,7 +102,7 @@ export function renderScan(inv: Inventory, namer?: Namer): string {
     lines.push(
       `For the functions bound to vfio-pci: ${plural(blockers, 'blocker')}, ${plural(shown.length - blockers, 'warning')}:`,
     );
-    for (const p of shown) lines.push(`  ${SEVERITY_MARK[p.severity]} ${formatProblem(p)}`);
+    for (const p of shown) lines.push(`  ${SEVERITY_MARK[p.severity]} ${p.text}`);
   }
   lines.push(
     "'vfio-reset info <bdf>' explains any function: reset methods, hot-reset scope, what must be owned.",
