@@ -14,6 +14,7 @@
  * config was not read gets a description derived from its attributes (see `fromAttributes`).
  * `config: 'all'` (the default) reads every function's, as a snapshot or a simulation needs.
  * An unprivileged read returns 64 bytes, which is recorded, not treated as an error.
+ * The inventory's read also leaves out the attributes it never uses (`ReadOptions.attributes`).
  * @module
  */
 
@@ -90,14 +91,22 @@ export function sysfsTopology(read: SysfsHost, origin: string): Topology {
   }
 }
 
+/** `0x8086\n` → 0x8086; NaN for anything else (Number() reads `0x` hex and rejects stray characters). */
 const hexAttr = (s: string) => {
   const t = s.trim();
-  return /^0x[0-9a-fA-F]+$/.test(t) ? Number.parseInt(t, 16) : Number.NaN;
+  return t.length > 2 && t[0] === '0' && t[1] === 'x' ? Number(t) : Number.NaN;
 };
 
 export interface ReadOptions {
   /** `all`: read every function's config space; `needed`: only where attributes do not answer. */
   config: 'all' | 'needed';
+  /**
+   * `all`: every attribute a description holds. `inventory`: not `revision`, `resource` (BAR
+   * sizes) and `driver_override`, which no inventory question uses — a snapshot, a dump, a
+   * simulation and a bind record do (they read with `all`) — three files fewer per function.
+   * Defaults to `inventory` with `config: 'needed'` (the inventory's read), else to `all`.
+   */
+  attributes: 'all' | 'inventory';
 }
 
 /** One function found under bus/pci/devices, with what its attributes say. */
@@ -125,6 +134,8 @@ export function readSysfsHost(
       'not found; this is not a sysfs tree with PCI devices (point --host linux:<dir> at a sysfs root or a dump)',
     );
   }
+  const mode = opts.config ?? 'all';
+  const attributes = opts.attributes ?? (mode === 'needed' ? 'inventory' : 'all');
   const warnings: string[] = [];
   const found: Found[] = [];
   const guard = <T>(bdf: Bdf, path: string, f: () => T): T => {
@@ -156,7 +167,7 @@ export function readSysfsHost(
     const link = `bus/pci/devices/${entry}`;
     const target = linkTarget(sys, link);
     const path = target === null ? joinPath(link) : resolveLink(link, target);
-    found.push(guard(bdf, path, () => readAttributes(sys, bdf, path)));
+    found.push(guard(bdf, path, () => readAttributes(sys, bdf, path, attributes)));
   }
   const slots = readSlots(sys, warnings);
   // An empty kernel/iommu_groups (an IOMMU driver present but translating nothing) means no groups.
@@ -164,7 +175,6 @@ export function readSysfsHost(
 
   // Y1: on kernels with `reset_method`, the attributes answer for every function; groups likewise
   // when every function has its link. Otherwise the model computes them, from every function's caps.
-  const mode = opts.config ?? 'all';
   const attributesAnswer =
     found.some((x) => x.obs.resetMethods !== null) &&
     (!iommuOn || found.every((x) => x.obs.iommuGroup !== null));
@@ -208,18 +218,24 @@ export function barSizesOf(text: string, where: string): number[] {
   });
 }
 
-/** Everything about one function that its attributes and links say; config space is read later. */
-function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
-  const at = (attr: string) => `${path}/${attr}`;
-  // One directory listing answers every "is this attribute there" (instead of a stat each).
+/**
+ * Everything about one function that its attributes and links say; config space is read later.
+ * Runs once per function of hosts with thousands: paths are built once, presence is answered by one
+ * directory listing (instead of a stat or a failed open each), and `physfn` only by its presence.
+ */
+function readAttributes(
+  sys: SysfsReader,
+  bdf: Bdf,
+  path: string,
+  attributes: ReadOptions['attributes'],
+): Found {
+  const dir = `${path}/`;
   const entries = new Set(sys.list(path));
-  const has = (attr: string) => entries.has(attr);
-  const linkTo = (attr: string) => (has(attr) ? linkTarget(sys, at(attr)) : null);
   const num = (attr: string, fallback: number) => {
-    if (!has(attr)) return fallback;
-    const v = hexAttr(sys.readText(at(attr)));
+    if (!entries.has(attr)) return fallback;
+    const v = hexAttr(sys.readText(dir + attr));
     if (Number.isNaN(v))
-      throw new SysfsReadError(`${sys.origin}/${at(attr)}`, 'expected a hex number like 0x8086');
+      throw new SysfsReadError(`${sys.origin}/${dir}${attr}`, 'expected a hex number like 0x8086');
     return v;
   };
 
@@ -227,25 +243,28 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
   f.vendor = num('vendor', 0xffff);
   f.device = num('device', 0xffff);
   f.classCode = num('class', 0);
-  f.revision = num('revision', 0);
   f.subsystemVendor = num('subsystem_vendor', 0);
   f.subsystemDevice = num('subsystem_device', 0);
-  const driver = linkTo('driver');
-  if (driver !== null) f.driver = basename(driver);
-  if (has('driver_override')) f.driverOverride = parseDriverOverride(sys.readText(at('driver_override')));
-  f.virtfn = linkTo('physfn') !== null;
-  if (has('resource')) f.bars = barSizesOf(sys.readText(at('resource')), `${sys.origin}/${at('resource')}`);
+  if (entries.has('driver')) {
+    const driver = linkTarget(sys, `${dir}driver`);
+    if (driver !== null) f.driver = basename(driver);
+  }
+  // sysfs makes `physfn` for every VF and for nothing else (pci_iov_sysfs_link): its presence answers.
+  f.virtfn = entries.has('physfn');
+  if (attributes === 'all') {
+    f.revision = num('revision', 0);
+    if (entries.has('driver_override'))
+      f.driverOverride = parseDriverOverride(sys.readText(`${dir}driver_override`));
+    if (entries.has('resource'))
+      f.bars = barSizesOf(sys.readText(`${dir}resource`), `${sys.origin}/${dir}resource`);
+  }
 
-  const resetMethods = has('reset_method')
-    ? sys
-        .readText(at('reset_method'))
-        .split(/\s+/)
-        .filter((s) => s !== '')
-    : null;
-  const groupLink = linkTo('iommu_group');
+  const resetMethods = entries.has('reset_method') ? methodList(sys.readText(`${dir}reset_method`)) : null;
+  const groupLink = entries.has('iommu_group') ? linkTarget(sys, `${dir}iommu_group`) : null;
   const iommuGroup = groupLink === null ? null : Number(basename(groupLink));
-  const childBuses = has('pci_bus') ? sys.list(at('pci_bus')) : [];
-  const parentDir = path.split('/').slice(-2, -1)[0] ?? '';
+  const childBuses = entries.has('pci_bus') ? sys.list(`${dir}pci_bus`) : [];
+  const end = path.lastIndexOf('/');
+  const parent = end < 0 ? '' : path.slice(path.lastIndexOf('/', end - 1) + 1, end);
   return {
     bdf,
     path,
@@ -253,7 +272,7 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
     obs: {
       path,
       resetMethods,
-      hasResetFile: has('reset'),
+      hasResetFile: entries.has('reset'),
       iommuGroup: iommuGroup !== null && Number.isInteger(iommuGroup) ? iommuGroup : null,
       configRead: false,
       configBytes: 0,
@@ -261,9 +280,14 @@ function readAttributes(sys: SysfsReader, bdf: Bdf, path: string): Found {
       extendedCapsKnown: false,
     },
     bridge: childBuses.length > 0 || BRIDGE_CLASSES.has(f.classCode >> 8),
-    onRootBus: parentDir.startsWith('pci'),
+    onRootBus: parent.startsWith('pci'),
     entries,
   };
+}
+
+/** `reset_method`'s space-separated names (empty when every method was removed, Y2). */
+function methodList(text: string): string[] {
+  return text.split(/\s+/).filter((s) => s !== '');
 }
 
 /** `driver_override` as the kernel shows it: `(null)` when none is set. */

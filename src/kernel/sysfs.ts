@@ -63,7 +63,9 @@ export function resolveLink(linkPath: string, target: string): string {
   return target.startsWith('/') ? joinPath(target) : joinPath(dir, target);
 }
 
+/** The last name in `path`, trailing slashes ignored (`a/b/` → `b`); `''` when there is none. */
 export function basename(path: string): string {
-  const parts = path.split('/').filter((p) => p !== '');
-  return parts[parts.length - 1] ?? '';
+  let end = path.length;
+  while (end > 0 && path[end - 1] === '/') end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
 }

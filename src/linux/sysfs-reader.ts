@@ -8,18 +8,6 @@ import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync
 import { join } from 'node:path';
 import { type SysfsEntryKind, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 
-/** Could `path` hold an empty, `.` or `..` part (or a leading/trailing slash)? Cheap and conservative. */
-function maybeNotNormal(path: string): boolean {
-  return (
-    path === '' ||
-    path[0] === '.' ||
-    path[0] === '/' ||
-    path.endsWith('/') ||
-    path.includes('/.') ||
-    path.includes('//')
-  );
-}
-
 export class DirSysfsReader implements SysfsReader {
   readonly origin: string;
   private readonly root: string;
@@ -31,30 +19,45 @@ export class DirSysfsReader implements SysfsReader {
   }
 
   readText(path: string): string {
-    return this.io(path, () => {
-      // Attributes are short: one read into a shared buffer (no fstat, no buffer per file);
-      // only a file that fills it is read again whole.
-      const fd = openSync(this.abs(path), 'r');
+    const abs = this.abs(path);
+    // Attributes are short: one read into a shared buffer (no fstat, no buffer per file); only a
+    // file that fills it is read again whole. No closure per call: this runs ~25,000 times a scan.
+    try {
+      const fd = openSync(abs, 'r');
       try {
         const n = readSync(fd, this.buf, 0, this.buf.length, 0);
         if (n < this.buf.length) return this.buf.toString('latin1', 0, n);
       } finally {
         closeSync(fd);
       }
-      return readFileSync(this.abs(path), 'latin1');
-    });
+      return readFileSync(abs, 'latin1');
+    } catch (e) {
+      throw this.error(path, e);
+    }
   }
 
   readBytes(path: string): Uint8Array {
-    return this.io(path, () => new Uint8Array(readFileSync(this.abs(path))));
+    try {
+      return new Uint8Array(readFileSync(this.abs(path)));
+    } catch (e) {
+      throw this.error(path, e);
+    }
   }
 
   list(path: string): string[] {
-    return this.io(path, () => readdirSync(this.abs(path)).sort());
+    try {
+      return readdirSync(this.abs(path)).sort();
+    } catch (e) {
+      throw this.error(path, e);
+    }
   }
 
   readLink(path: string): string {
-    return this.io(path, () => readlinkSync(this.abs(path)));
+    try {
+      return readlinkSync(this.abs(path));
+    } catch (e) {
+      throw this.error(path, e);
+    }
   }
 
   kind(path: string): SysfsEntryKind | null {
@@ -67,19 +70,15 @@ export class DirSysfsReader implements SysfsReader {
   }
 
   /**
-   * The absolute path. Paths the readers build are already normal (`resolveLink` folds `..`), so
-   * they are appended as they are; anything with `.`/`..`/`//` goes through path.join as before.
+   * The absolute path. Only `..` needs path.join: it folds it by name, as the paths' authors mean
+   * (the kernel would follow a symlink before `..`); `.`, `//` and a leading `/` mean the same
+   * either way, so everything else — every path the readers build — is appended as it is.
    */
   private abs(path: string): string {
-    return maybeNotNormal(path) ? join(this.root, path) : `${this.root}/${path}`;
+    return path === '' || path.includes('..') ? join(this.root, path) : `${this.root}/${path}`;
   }
 
-  private io<T>(path: string, f: () => T): T {
-    try {
-      return f();
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new SysfsError(code, path, this.origin);
-    }
+  private error(path: string, e: unknown): SysfsError {
+    return new SysfsError((e as NodeJS.ErrnoException).code ?? 'EIO', path, this.origin);
   }
 }

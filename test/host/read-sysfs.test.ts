@@ -9,19 +9,25 @@ import { takeInventory } from '../../src/host/inventory.ts';
 import { barSizesOf, readSysfsHost } from '../../src/host/read-sysfs.ts';
 import type { SysfsReader } from '../../src/kernel/sysfs.ts';
 import type { Era } from '../../src/pci/era.ts';
+import type { FunctionDesc } from '../../src/pci/model.ts';
 import { SimHost } from '../../src/sim/host.ts';
 import { projectSysfs } from '../../src/sim/sysfs.ts';
 import type { Vfs } from '../../src/sim/vfs.ts';
 import { generateLargeHost } from '../../src/topology/generate-large.ts';
 import { loadTopologyFile } from '../../src/topology/load.ts';
 
-/** Counts `config` reads by device name. */
-function counting(sys: SysfsReader): SysfsReader & { configReads: string[] } {
+/** Counts `config` reads by device name, and records the names of the text attributes read. */
+function counting(sys: SysfsReader): SysfsReader & { configReads: string[]; textReads: Set<string> } {
   const configReads: string[] = [];
+  const textReads = new Set<string>();
   return {
     origin: sys.origin,
     configReads,
-    readText: (p) => sys.readText(p),
+    textReads,
+    readText: (p) => {
+      textReads.add(p.slice(p.lastIndexOf('/') + 1));
+      return sys.readText(p);
+    },
     readBytes: (p) => {
       if (p.endsWith('/config')) configReads.push(p.split('/').slice(-2)[0]!);
       return sys.readBytes(p);
@@ -96,6 +102,35 @@ describe("readSysfsHost config: 'needed'", () => {
     const read = readSysfsHost(sys);
     assert.equal(sys.configReads.length, read.desc.functions.length);
     assert.equal(read.configComplete, true);
+  });
+});
+
+describe('readSysfsHost attributes', () => {
+  const unused = ['revision', 'resource', 'driver_override'];
+
+  it("the inventory's read (config: 'needed') leaves out the attributes no inventory question uses", () => {
+    const sys = counting(project('workstation'));
+    readSysfsHost(sys, 'w', { config: 'needed' });
+    assert.deepEqual(
+      unused.filter((a) => sys.textReads.has(a)),
+      [],
+    );
+    assert.ok(sys.textReads.has('vendor') && sys.textReads.has('reset_method'));
+  });
+
+  it('every other read gets them all, and the rest of the description is the same', () => {
+    const desc = loadTopologyFile('examples/workstation.yaml');
+    desc.functions[0]!.bars = [0x1000];
+    const full = counting(projectSysfs(new SimHost(desc)));
+    const all = readSysfsHost(full, 'w', { config: 'needed', attributes: 'all' });
+    assert.deepEqual(
+      unused.filter((a) => full.textReads.has(a)),
+      unused,
+    );
+    const needed = readSysfsHost(projectSysfs(new SimHost(desc)), 'w', { config: 'needed' });
+    const without = ({ revision, bars, driverOverride, ...rest }: FunctionDesc) => rest;
+    assert.deepEqual(needed.desc.functions.map(without), all.desc.functions.map(without));
+    assert.ok(all.desc.functions.some((f) => f.revision !== 0 && f.driverOverride === null));
   });
 });
 
