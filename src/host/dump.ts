@@ -18,6 +18,7 @@ export const DEVICE_ATTRS = [
   'subsystem_device',
   'class',
   'revision',
+  'modalias',
   'config',
   'resource',
   'driver_override',

@@ -21,6 +21,7 @@
 import { basename, joinPath, resolveLink, SysfsError, type SysfsReader } from '../kernel/sysfs.ts';
 import { type Bdf, BdfError, formatBdf, parseBdf } from '../pci/bdf.ts';
 import { applyConfigStructure, ConfigSpaceError, parseConfigSpace } from '../pci/config-space.ts';
+import { type ModaliasIds, parseModalias } from '../pci/modalias.ts';
 import {
   type FunctionDesc,
   functionDefaults,
@@ -240,11 +241,14 @@ function readAttributes(
   };
 
   const f = functionDefaults(bdf);
-  f.vendor = num('vendor', 0xffff);
-  f.device = num('device', 0xffff);
-  f.classCode = num('class', 0);
-  f.subsystemVendor = num('subsystem_vendor', 0);
-  f.subsystemDevice = num('subsystem_device', 0);
+  // `modalias` states the ids and class the five attributes state, from the same fields: one read
+  // instead of five. Dumps written before it was copied have only the five.
+  const ids = entries.has('modalias') ? modaliasIds(sys, `${dir}modalias`) : null;
+  f.vendor = ids?.vendor ?? num('vendor', 0xffff);
+  f.device = ids?.device ?? num('device', 0xffff);
+  f.classCode = ids?.classCode ?? num('class', 0);
+  f.subsystemVendor = ids?.subsystemVendor ?? num('subsystem_vendor', 0);
+  f.subsystemDevice = ids?.subsystemDevice ?? num('subsystem_device', 0);
   if (entries.has('driver')) {
     const driver = linkTarget(sys, `${dir}driver`);
     if (driver !== null) f.driver = basename(driver);
@@ -283,6 +287,16 @@ function readAttributes(
     onRootBus: parent.startsWith('pci'),
     entries,
   };
+}
+
+function modaliasIds(sys: SysfsReader, path: string): ModaliasIds {
+  const ids = parseModalias(sys.readText(path));
+  if (ids === null)
+    throw new SysfsReadError(
+      `${sys.origin}/${path}`,
+      'expected pci:v<8 hex>d<8 hex>sv<8 hex>sd<8 hex>bc<2 hex>sc<2 hex>i<2 hex>, as the kernel prints it',
+    );
+  return ids;
 }
 
 /** `reset_method`'s space-separated names (empty when every method was removed, Y2). */

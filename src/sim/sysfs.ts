@@ -11,6 +11,7 @@
 
 import { formatBus, hex } from '../pci/bdf.ts';
 import { buildConfigSpace } from '../pci/config-space.ts';
+import { formatModalias } from '../pci/modalias.ts';
 import { linkSpeedText } from '../pci/model.ts';
 import { formatResetMethods } from '../pci/reset-methods.ts';
 import type { PciFunction } from '../pci/topology.ts';
@@ -78,6 +79,7 @@ export function projectSysfs(host: SimHost, origin = `sim:${host.name}`): Vfs {
     v.file(`${dir}/subsystem_device`, hex4(d.subsystemDevice));
     v.file(`${dir}/class`, `0x${hex(d.classCode, 6)}\n`);
     v.file(`${dir}/revision`, `0x${hex(d.revision, 2)}\n`);
+    v.file(`${dir}/modalias`, formatModalias(d));
     if (d.bars) v.file(`${dir}/resource`, resourceText(d.bars));
     // Built at the first read (a 100,000-function host would hold 400 MB of images otherwise).
     let config: Uint8Array | undefined;

@@ -115,7 +115,7 @@ describe('readSysfsHost attributes', () => {
       unused.filter((a) => sys.textReads.has(a)),
       [],
     );
-    assert.ok(sys.textReads.has('vendor') && sys.textReads.has('reset_method'));
+    assert.ok(sys.textReads.has('modalias') && sys.textReads.has('reset_method'));
   });
 
   it('every other read gets them all, and the rest of the description is the same', () => {
@@ -131,6 +131,29 @@ describe('readSysfsHost attributes', () => {
     const without = ({ revision, bars, driverOverride, ...rest }: FunctionDesc) => rest;
     assert.deepEqual(needed.desc.functions.map(without), all.desc.functions.map(without));
     assert.ok(all.desc.functions.some((f) => f.revision !== 0 && f.driverOverride === null));
+  });
+});
+
+describe('readSysfsHost modalias', () => {
+  it('reads the ids and class from modalias, and the same from the five attributes of a dump without it', () => {
+    const sys = counting(project('workstation'));
+    const withIt = readSysfsHost(sys);
+    for (const a of ['vendor', 'device', 'class', 'subsystem_vendor', 'subsystem_device'])
+      assert.equal(sys.textReads.has(a), false, a);
+    const v = project('workstation');
+    for (const x of withIt.observed.values()) v.remove(`${x.path}/modalias`);
+    assert.deepEqual(readSysfsHost(v), withIt);
+  });
+
+  it('a modalias that is not one is an error naming the file', () => {
+    const v = project('workstation');
+    v.file('devices/pci0000:00/0000:00:1f.0/modalias', 'pci:v00008086\n');
+    assert.throws(
+      () => readSysfsHost(v),
+      (e: Error) =>
+        e.name === 'SysfsReadError' &&
+        e.message.startsWith('sim:workstation/devices/pci0000:00/0000:00:1f.0/modalias: expected pci:v'),
+    );
   });
 });
 
