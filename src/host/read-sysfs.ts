@@ -120,8 +120,11 @@ interface Found {
   bridge: boolean;
   /** Sits on a root bus (its directory is directly below `devices/pciDDDD:BB`). */
   onRootBus: boolean;
-  /** Names in the device directory. */
-  entries: ReadonlySet<string>;
+  /**
+   * The PCIe link attributes are there (`pcie_dev_attrs_are_visible`: PCIe functions only). Kept
+   * instead of the directory listing, which thousands of functions would hold until the end.
+   */
+  linkAttrs: boolean;
 }
 
 export function readSysfsHost(
@@ -285,7 +288,7 @@ function readAttributes(
     },
     bridge: childBuses.length > 0 || BRIDGE_CLASSES.has(f.classCode >> 8),
     onRootBus: parent.startsWith('pci'),
-    entries,
+    linkAttrs: entries.has('max_link_speed') || entries.has('current_link_speed'),
   };
 }
 
@@ -363,7 +366,7 @@ function fromAttributes(x: Found): void {
   const listed = new Set(x.obs.resetMethods ?? []);
   // The link attributes' presence says PCIe; their values are left unknown (0): the kernel's
   // show functions read LNKCAP/LNKSTA from config space, which is what is being avoided.
-  if (x.entries.has('max_link_speed') || x.entries.has('current_link_speed')) {
+  if (x.linkAttrs) {
     f.pcie = {
       type: x.onRootBus ? 'rc-endpoint' : 'endpoint',
       flr: listed.has('flr'),
