@@ -1,7 +1,8 @@
 /**
- * What every command shares: the global options, where output goes, and the few lookups each
- * command needs (the inventory of the chosen host, one function by BDF, a new output file).
- * Commands live one per file in `commands/` and get this through `CommandContext`.
+ * What every command shares: the global options and the few lookups each command's action needs
+ * (the chosen host, its inventory, one function by BDF, a new output file). Output goes through
+ * io.ts. Commands register one per file in `commands/` and get `CommandContext`; their work is in
+ * `actions/`, loaded only when the command runs.
  * @module
  */
 
@@ -10,7 +11,6 @@ import type { Command } from '@commander-js/extra-typings';
 import { type Inventory, takeInventory } from '../host/inventory.ts';
 import { formatBdf, parseBdf } from '../pci/bdf.ts';
 import type { Era } from '../pci/era.ts';
-import { jsonChunks } from '../render/json-text.ts';
 import type { SimKernel } from '../sim/kernel.ts';
 import { CommandError } from './errors.ts';
 import { type OpenedHost, openHost, parseHostSpec } from './host-spec.ts';
@@ -23,37 +23,16 @@ export interface Globals {
   pciIds?: string;
 }
 
-/** Where a run writes; tests pass their own to capture output. */
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-export const processIo: CliIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-};
-
-let io: CliIo = processIo;
-export function setIo(next: CliIo): void {
-  io = next;
-}
-export const currentIo = (): CliIo => io;
-export const out = (s: string): void => io.stdout(s);
-export const err = (s: string): void => io.stderr(s);
-/** A JSON document, written in chunks: a large host's scan is more than one string may hold. */
-export const json = (doc: unknown): void => {
-  for (const chunk of jsonChunks(doc)) out(chunk);
-  out('\n');
-};
-
 /** What `program.ts` hands each command's `register`. */
 export interface CommandContext {
   globals(): Globals;
   /** True when the user gave --host (rather than its default). */
   hostGiven(): boolean;
-  /** Wraps an action so its name and exit status reach `main`. */
-  act<A extends unknown[]>(name: string, f: (...a: A) => number): (...a: A) => void;
+  /** Wraps an action so its name and exit status reach `main` (commander awaits it: `parseAsync`). */
+  act<A extends unknown[]>(
+    name: string,
+    f: (...a: A) => number | Promise<number>,
+  ): (...a: A) => Promise<void>;
 }
 
 export type RegisterCommand = (p: Command, ctx: CommandContext) => void;
@@ -68,14 +47,15 @@ export function setSimHook(hook: ((booted: SimKernel) => SimKernel) | null): voi
   simHook = hook;
 }
 
-export function openGlobalHost(g: Globals): OpenedHost {
-  const opened = openHost(parseHostSpec(g.host), g.era);
+/** Async: a `sim:` host loads the simulator and the topology loader first (a `linux` host needs neither). */
+export async function openGlobalHost(g: Globals): Promise<OpenedHost> {
+  const opened = await openHost(parseHostSpec(g.host), g.era);
   if (!opened.sim || !simHook) return opened;
   const sim = simHook(opened.sim);
   return { ...opened, sim, reader: sim.sysfs };
 }
 
-export function inventoryOf(g: Globals, opened = openGlobalHost(g)): Inventory {
+export function inventoryOf(g: Globals, opened: OpenedHost): Inventory {
   return takeInventory(opened.reader, {
     era: g.era,
     origin: opened.origin,

@@ -62,8 +62,8 @@ function perBdf<T>(f: (bdf: string) => T): (bdf: string) => T {
   };
 }
 
-export function hostInputs(g: Globals): HostInputs {
-  const opened = openGlobalHost(g);
+export async function hostInputs(g: Globals): Promise<HostInputs> {
+  const opened = await openGlobalHost(g);
   // Every function's config space: plan simulates this host (timing predictions, --what-if), and the
   // simulator needs the capabilities only config space holds.
   const read = readSysfsHost(opened.reader, opened.sim?.host.name, { config: 'all' });

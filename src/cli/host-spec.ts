@@ -5,14 +5,10 @@
  * @module
  */
 
-import { statSync } from 'node:fs';
-import { readSysfsHost, sysfsTopology } from '../host/read-sysfs.ts';
 import type { SysfsReader } from '../kernel/sysfs.ts';
 import { DirSysfsReader } from '../linux/sysfs-reader.ts';
 import type { Era } from '../pci/era.ts';
-import type { HostDesc } from '../pci/model.ts';
-import { SimKernel } from '../sim/kernel.ts';
-import { loadTopologyFile } from '../topology/load.ts';
+import type { SimKernel } from '../sim/kernel.ts';
 import { UsageError } from './errors.ts';
 
 export type HostSpec = { kind: 'linux'; root: string } | { kind: 'sim'; path: string };
@@ -35,21 +31,11 @@ export interface OpenedHost {
   sim: SimKernel | null;
 }
 
-export function openHost(spec: HostSpec, era: Era): OpenedHost {
+/** A `linux` host is read as it is; a `sim:` one loads the simulator first (open-sim-host.ts), hence async. */
+export async function openHost(spec: HostSpec, era: Era): Promise<OpenedHost> {
   if (spec.kind === 'linux')
     return { spec, origin: spec.root, reader: new DirSysfsReader(spec.root), sim: null };
-  let isDir: boolean;
-  try {
-    isDir = statSync(spec.path).isDirectory();
-  } catch {
-    throw new UsageError(`--host sim:${spec.path}: no such file or directory`);
-  }
-  let desc: HostDesc;
-  if (isDir) {
-    const read = readSysfsHost(new DirSysfsReader(spec.path), spec.path);
-    sysfsTopology(read, spec.path); // a dump describing an impossible tree is refused naming the dump
-    desc = read.desc;
-  } else desc = loadTopologyFile(spec.path);
-  const sim = new SimKernel(desc, { era });
+  const { bootSimHost } = await import('./open-sim-host.ts');
+  const sim = bootSimHost(spec.path, era);
   return { spec, origin: `sim:${spec.path}`, reader: sim.sysfs, sim };
 }

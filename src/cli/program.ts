@@ -1,13 +1,14 @@
 /**
- * `vfio-reset`: the root command and its global options. Each command lives in its own file under
- * `commands/` and registers itself; they open the chosen host through the kernel boundary, ask
- * `host/`, `vfio/` or `scenario/` for data and hand it to `render/`.
+ * `vfio-reset`: the root command and its global options. Each command registers itself from its
+ * own file under `commands/` (name, options, help: commander and types only); its work is in
+ * `actions/`, imported when the command runs, so a run loads only what its command needs (a scan
+ * of a real host loads neither the simulator nor zod and yaml). The actions open the chosen host
+ * through the kernel boundary, ask `host/`, `vfio/` or `scenario/` for data and hand it to `render/`.
  * @module
  */
 
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { ERAS, type Era } from '../pci/era.ts';
-import { errorDocument } from '../render/json.ts';
 import { registerBind } from './commands/bind.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDump } from './commands/dump.ts';
@@ -20,19 +21,11 @@ import { registerRun } from './commands/run.ts';
 import { registerScan } from './commands/scan.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
-import {
-  type CliIo,
-  type CommandContext,
-  currentIo,
-  type Globals,
-  json,
-  processIo,
-  type RegisterCommand,
-  setIo,
-} from './context.ts';
+import type { CommandContext, Globals, RegisterCommand } from './context.ts';
 import { toFailure } from './errors.ts';
+import { type CliIo, currentIo, json, processIo, setIo } from './io.ts';
 
-export type { CliIo } from './context.ts';
+export type { CliIo } from './io.ts';
 
 /** In the order `--help` lists them. */
 const COMMANDS: RegisterCommand[] = [
@@ -73,22 +66,23 @@ function program(state: { command: string; exit: number }) {
     globals: () => p.opts() as Globals,
     hostGiven: () => p.getOptionValueSource('host') === 'cli',
     act:
-      <A extends unknown[]>(name: string, f: (...a: A) => number) =>
-      (...a: A) => {
+      <A extends unknown[]>(name: string, f: (...a: A) => number | Promise<number>) =>
+      async (...a: A) => {
         state.command = name;
-        state.exit = f(...a);
+        state.exit = await f(...a);
       },
   };
   for (const register of COMMANDS) register(p, ctx);
   return p;
 }
 
-export function main(argv: string[], runIo: CliIo = processIo): number {
+/** Async because each command's action is imported when it runs. */
+export async function main(argv: string[], runIo: CliIo = processIo): Promise<number> {
   setIo(runIo);
   const state = { command: 'vfio-reset', exit: 0 };
   const p = program(state);
   try {
-    p.parse(argv, { from: 'user' });
+    await p.parseAsync(argv, { from: 'user' });
     return state.exit;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -102,7 +96,8 @@ export function main(argv: string[], runIo: CliIo = processIo): number {
       return 2;
     }
     const f = toFailure(e);
-    if ((p.opts() as Globals).json) json(errorDocument(state.command, f.code, f.message));
+    if ((p.opts() as Globals).json)
+      json((await import('../render/json.ts')).errorDocument(state.command, f.code, f.message));
     else runIo.stderr(`vfio-reset: ${f.message}\n`);
     return f.exitCode;
   }

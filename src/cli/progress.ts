@@ -6,7 +6,7 @@
  */
 
 import type { Progress } from '../plan/bind.ts';
-import { currentIo, processIo } from './context.ts';
+import { currentIo, processIo } from './io.ts';
 
 export function progressWriter(
   label: string,

@@ -24,7 +24,6 @@ import { APP_JS } from './assets/app-js.ts';
 import { pageHtml } from './assets/page.ts';
 import { checkRequest } from './guard.ts';
 
-export const DEFAULT_PORT = 8417;
 /** A reset request is a few bytes of JSON; anything larger is refused before it is read. */
 const MAX_BODY = 4096;
 

@@ -98,10 +98,10 @@ function onClock(k: SimKernel, atMs: number, fire: () => void): { arm(): void } 
 }
 
 /** The CLI on a kernel this test prepared (`setup` runs on the one the CLI boots, or replaces it). */
-function cli(setup: (booted: SimKernel) => SimKernel, ...argv: string[]) {
+async function cli(setup: (booted: SimKernel) => SimKernel, ...argv: string[]) {
   setSimHook(setup);
   try {
-    return runCli(...argv);
+    return await runCli(...argv);
   } finally {
     setSimHook(null);
   }
@@ -163,7 +163,7 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
     assertIdle(k, 'after close');
   });
 
-  test('CLI: reset --yes exits 1 with "not ready", the code and the 65 s it took; JSON says the same', () => {
+  test('CLI: reset --yes exits 1 with "not ready", the code and the 65 s it took; JSON says the same', async () => {
     const arm = (k: SimKernel) => {
       onIoctl(k, (r) => {
         if (r === VFIO.DEVICE_RESET)
@@ -171,12 +171,12 @@ describe('a device that never becomes ready after its reset (W1/W2: the 60 s pol
       });
       return k;
     };
-    const text = resetRp25(arm);
+    const text = await resetRp25(arm);
     assert.equal(text.code, 1, text.stderr);
     assert.match(text.stdout, /function reset refused .*(did not answer|not ready)/);
     assert.match(text.stdout, /code VFIO_RESET_E_NOT_READY, errno ENOTTY/);
     assert.match(text.stdout, /not ready 65535ms after PM D3hot->D0; giving up/);
-    const doc = jsonOf(resetRp25(arm, '--json'));
+    const doc = jsonOf(await resetRp25(arm, '--json'));
     assert.equal(doc.ok, false);
     assert.equal(doc.error?.code, 'VFIO_RESET_E_NOT_READY');
     assert.ok(Number(doc.durationMs) >= 65535);
@@ -204,16 +204,16 @@ describe('a device that comes back late (W1: "not ready …; waiting", then "rea
     s.close();
   });
 
-  test('CLI: reset --yes succeeds and shows the longer open and reset times and the kernel\'s "ready" line', () => {
+  test('CLI: reset --yes succeeds and shows the longer open and reset times and the kernel\'s "ready" line', async () => {
     const late = (k: SimKernel) => {
       inject(k, { bdf: RP25, kind: 'readiness', readiness: { kind: 'late', afterMs: 3000 } });
       return k;
     };
-    const r = resetRp25(late);
+    const r = await resetRp25(late);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /function reset done in/);
     assert.match(r.stdout, /ready 4095ms after PM D3hot->D0/);
-    const doc = jsonOf(resetRp25(late, '--json'));
+    const doc = jsonOf(await resetRp25(late, '--json'));
     assert.equal(doc.ok, true);
     // The kernel resets at open (O1) too, so the open waits as long as the reset.
     assert.ok(doc.timing!.openMs! >= 3000 && doc.timing!.resetMs! >= 3000, JSON.stringify(doc.timing));
@@ -255,7 +255,7 @@ describe('surprise removal in the middle of a reset', () => {
     assertIdle(k, 'after close');
   });
 
-  test('CLI: reset --yes exits 1, naming the device that did not come back', () => {
+  test('CLI: reset --yes exits 1, naming the device that did not come back', async () => {
     const arm = (k: SimKernel) => {
       const clock = onClock(k, 5, () => inject(k, { bdf: RP25, kind: 'surprise-removal' }));
       onIoctl(k, (r) => {
@@ -263,7 +263,7 @@ describe('surprise removal in the middle of a reset', () => {
       });
       return k;
     };
-    const r = resetRp25(arm, '--era', '6.6+');
+    const r = await resetRp25(arm, '--era', '6.6+');
     assert.equal(r.code, 1);
     assert.match(r.stdout, new RegExp(`${RP25}: function reset refused`));
     assert.match(r.stdout, /VFIO_RESET_E_NOT_READY/);
@@ -341,7 +341,7 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
     assertIdle(k, 'after close');
   });
 
-  test('CLI: held throughout → exit 1, VFIO_RESET_E_BUSY, "retried 3 times"; released after two → exit 0', () => {
+  test('CLI: held throughout → exit 1, VFIO_RESET_E_BUSY, "retried 3 times"; released after two → exit 0', async () => {
     const held = (release: number | null) => (k: SimKernel) => {
       const calls = onIoctl(k, (r) => {
         if (r !== VFIO.DEVICE_RESET) return;
@@ -350,13 +350,13 @@ describe('lock contention: EAGAIN (device lock, D3/H9) and EBUSY (memory lock, H
       });
       return k;
     };
-    const busy = resetRp25(held(null));
+    const busy = await resetRp25(held(null));
     assert.equal(busy.code, 1);
     assert.match(busy.stdout, /EAGAIN: another user holds a lock on a device in scope; retried 3 times/);
     assert.match(busy.stdout, /code VFIO_RESET_E_BUSY/);
-    const ok = resetRp25(held(3));
+    const ok = await resetRp25(held(3));
     assert.equal(ok.code, 0, ok.stdout);
-    const atOpen = resetRp25((k) => {
+    const atOpen = await resetRp25((k) => {
       inject(k, { bdf: RP25, kind: 'hold-device-lock', held: true });
       const calls = onIoctl(k, (r) => {
         if (r === VFIO.GROUP_GET_DEVICE_FD && calls.count(r) === 3)
@@ -426,7 +426,7 @@ describe('the owning process dies mid-operation: its fds are closed, close-time 
     return { proc, restore: () => Object.assign(k.sys, original) };
   }
 
-  test('CLI: killed at any syscall, the host stays usable — once the kernel closed its fds, the next reset --yes succeeds', () => {
+  test('CLI: killed at any syscall, the host stays usable — once the kernel closed its fds, the next reset --yes succeeds', async () => {
     const k = boot('qemu-ppb');
     const argv = [
       '--host',
@@ -438,18 +438,18 @@ describe('the owning process dies mid-operation: its fds are closed, close-time 
       '--yes',
     ];
     const whole = asProcess(k, null);
-    assert.equal(cli(() => k, ...argv).code, 0);
+    assert.equal((await cli(() => k, ...argv)).code, 0);
     whole.restore();
     const total = whole.proc.calls;
     assert.ok(total > 5, `${total} syscalls`);
     for (let killAt = 0; killAt < total; killAt++) {
       const run = asProcess(k, killAt);
-      const r = cli(() => k, ...argv);
+      const r = await cli(() => k, ...argv);
       run.restore();
       assert.equal(r.code, 1, `killed at ${killAt}: exit status`);
       assert.equal(run.proc.alive, false, `killed at ${killAt}`);
       assertIdle(k, `CLI killed at ${killAt}`);
-      assert.equal(cli(() => k, ...argv).code, 0, `killed at ${killAt}: the next reset --yes`);
+      assert.equal((await cli(() => k, ...argv)).code, 0, `killed at ${killAt}: the next reset --yes`);
       fig.add('killPoints');
       fig.add('cliRuns', 2);
     }
@@ -509,22 +509,22 @@ describe('a group taken by another user between the plan and the reset', () => {
     assertIdle(k, 'after both');
   });
 
-  test('CLI: the plan (dry run) passes; another process then takes the group; reset --yes exits 1 naming group and device', () => {
+  test('CLI: the plan (dry run) passes; another process then takes the group; reset --yes exits 1 naming group and device', async () => {
     const k = boot('qemu-rp25');
     const keep = () => k;
     const argv = ['--host', 'sim:examples/qemu-rp25.yaml', 'reset', RP25, '--method', 'hot'];
-    const plan = cli(keep, ...argv);
+    const plan = await cli(keep, ...argv);
     assert.equal(plan.code, 0);
     assert.match(plan.stdout, /dry run/);
     assert.doesNotMatch(plan.stdout, /would stop it/);
     const other = new SimProcess(k, 'other-vmm');
     const group = k.host.groups.groupOf(RP25)!;
     other.sys.open(`/dev/vfio/${group}`);
-    const r = cli(keep, ...argv, '--yes');
+    const r = await cli(keep, ...argv, '--yes');
     assert.equal(r.code, 1);
     assert.match(r.stdout, new RegExp(`IOMMU group ${group} is already open in another process`));
     assert.match(r.stdout, /code VFIO_RESET_E_GROUP_BUSY, errno EBUSY \(kernel rule G2\)/);
-    const doc = jsonOf(cli(keep, '--json', ...argv, '--yes'));
+    const doc = jsonOf(await cli(keep, '--json', ...argv, '--yes'));
     assert.equal(doc.error?.code, 'VFIO_RESET_E_GROUP_BUSY');
     other.exit();
     assertIdle(k, 'after both');

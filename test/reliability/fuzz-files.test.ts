@@ -66,19 +66,19 @@ for (const format of ['topology', 'scenario', 'lspci', 'sysfs'] as const) {
 
 // Regressions: what the fuzzing found, kept as fixed cases (test/reliability/found.yaml).
 
-test('regression: a scenario step naming a handle whose defining step failed is a failed step, not an internal error', () => {
+test('regression: a scenario step naming a handle whose defining step failed is a failed step, not an internal error', async () => {
   const file = join(tmp, 'unset-handle.yaml');
   writeFileSync(
     file,
     `name: t\ntopology: ${join(process.cwd(), 'examples/qemu-rp.yaml')}\nsteps:\n  - { open: /dev/vfio/vfiox, as: c }\n  - { api-version: c }\n`,
   );
-  const r = runCli('run', file);
+  const r = await runCli('run', file);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /handle 'c' holds nothing: the step that defines it with as: failed/);
 });
 
-test('regression: a sysfs dump showing an impossible tree is refused naming the dump', () => {
+test('regression: a sysfs dump showing an impossible tree is refused naming the dump', async () => {
   const dir = join(tmp, 'impossible');
   writeDump(2096606875, dir);
   // bus/pci/devices/<one bridge> now points at another bridge's directory: two claim one bus.
@@ -86,13 +86,13 @@ test('regression: a sysfs dump showing an impossible tree is refused naming the 
   unlinkSync(link);
   symlinkSync('../../../devices/pci0000:00/0000:00:01.0', link);
   for (const host of [`linux:${dir}`, `sim:${dir}`]) {
-    const r = runCli('--host', host, 'scan');
+    const r = await runCli('--host', host, 'scan');
     assert.equal(r.code, 1, r.stdout);
     assert.match(
       r.stderr,
       new RegExp(`^vfio-reset: ${dir}: the PCI tree it shows cannot be: .*is the dump complete`),
     );
-    const j = JSON.parse(runCli('--json', '--host', host, 'scan').stdout);
+    const j = JSON.parse((await runCli('--json', '--host', host, 'scan')).stdout);
     assert.equal(j.error.code, 'VFIO_RESET_E_SYSFS_READ');
   }
 });

@@ -79,11 +79,11 @@ function fixture(
 }
 
 /** Runs `f` watching node:fs and whether koffi gets loaded. */
-function watched<T>(f: () => T): { value: T; calls: FsCall[]; koffi: boolean } {
+async function watched<T>(f: () => T | Promise<T>): Promise<{ value: T; calls: FsCall[]; koffi: boolean }> {
   const spy = spyFs();
   let value: T;
   try {
-    value = f();
+    value = await f();
   } finally {
     spy.restore();
   }
@@ -106,9 +106,9 @@ function assertQuiet(w: { calls: FsCall[]; koffi: boolean }, allowed: string[] =
 }
 
 describe('reset --yes on a real (fixture) host refuses, before opening anything', () => {
-  test('without the IOMMU: refused, naming the device with its driver and "no group"', () => {
+  test('without the IOMMU: refused, naming the device with its driver and "no group"', async () => {
     const sys = fixture({ iommu: false });
-    const w = watched(() =>
+    const w = await watched(() =>
       runCli('--host', `linux:${sys}`, 'reset', '0000:05:00.0', '--method', 'hot', '--yes'),
     );
     assert.equal(w.value.code, 1);
@@ -120,13 +120,13 @@ describe('reset --yes on a real (fixture) host refuses, before opening anything'
     fig.add('refusals');
   });
 
-  test('a device that is not where the user said: absent, or another device at that address (--expect)', () => {
+  test('a device that is not where the user said: absent, or another device at that address (--expect)', async () => {
     const sys = fixture();
-    const absent = watched(() => runCli('--host', `linux:${sys}`, 'reset', '0000:42:00.0', '--yes'));
+    const absent = await watched(() => runCli('--host', `linux:${sys}`, 'reset', '0000:42:00.0', '--yes'));
     assert.equal(absent.value.code, 1);
     assert.match(absent.value.stderr, /0000:42:00\.0 is not on host/);
     assertQuiet(absent);
-    const other = watched(() =>
+    const other = await watched(() =>
       runCli('--host', `linux:${sys}`, '--json', 'reset', '0000:05:00.0', '--expect', '144d:a80a', '--yes'),
     );
     assert.equal(other.value.code, 1);
@@ -137,9 +137,9 @@ describe('reset --yes on a real (fixture) host refuses, before opening anything'
     fig.add('refusals', 2);
   });
 
-  test('a group holding the boot GPU: the reset of its audio function is refused, naming the GPU by BDF, driver and group', () => {
+  test('a group holding the boot GPU: the reset of its audio function is refused, naming the GPU by BDF, driver and group', async () => {
     const sys = fixture({ bootVga: '0000:01:00.0' });
-    const w = watched(() =>
+    const w = await watched(() =>
       runCli('--host', `linux:${sys}`, 'reset', '0000:01:00.1', '--method', 'function', '--yes'),
     );
     assert.equal(w.value.code, 1);
@@ -151,9 +151,9 @@ describe('reset --yes on a real (fixture) host refuses, before opening anything'
     fig.add('refusals');
   });
 
-  test('a group holding the disk with the mounted root: refused, naming the controller and the mount', () => {
+  test('a group holding the disk with the mounted root: refused, naming the controller and the mount', async () => {
     const sys = fixture({ rootDiskOn: '0000:08:00.1' });
-    const w = watched(() => runCli('--host', `linux:${sys}`, 'reset', '0000:08:00.0', '--yes'));
+    const w = await watched(() => runCli('--host', `linux:${sys}`, 'reset', '0000:08:00.0', '--yes'));
     assert.equal(w.value.code, 1);
     assert.match(
       w.value.stderr,
@@ -161,7 +161,7 @@ describe('reset --yes on a real (fixture) host refuses, before opening anything'
     );
     assertQuiet(w);
     // bind --yes refuses the same group (it would take the disk's controller from the host).
-    const bind = watched(() =>
+    const bind = await watched(() =>
       runCli('--host', `linux:${sys}`, 'bind', '0000:08:00.0', '--yes', '--record', join(tmp, 'never.json')),
     );
     assert.equal(bind.value.code, 1);
@@ -169,10 +169,10 @@ describe('reset --yes on a real (fixture) host refuses, before opening anything'
     fig.add('refusals', 2);
   });
 
-  test('a device below the same bridge, in another group, that a bus reset would hit: refused, naming it', () => {
+  test('a device below the same bridge, in another group, that a bus reset would hit: refused, naming it', async () => {
     // M-2G: 01:00.0 and 01:00.1 are in two IOMMU groups on one bus; a bus reset of either hits both.
     const sys = fixture({ example: 'm2g', rootDiskOn: '0000:01:00.1' });
-    const w = watched(() =>
+    const w = await watched(() =>
       runCli('--host', `linux:${sys}`, 'reset', '0000:01:00.0', '--method', 'hot', '--yes'),
     );
     assert.equal(w.value.code, 1);
@@ -191,9 +191,9 @@ describe('LinuxSyscalls.writeSysfs writes the attribute it names and nothing els
   const attr = 'bus/pci/devices/0000:05:00.0/driver_override';
   const real = realpathSync(join(sys, attr));
 
-  test('one write-open of the attribute, without O_CREAT, following the device link inside the root', () => {
+  test('one write-open of the attribute, without O_CREAT, following the device link inside the root', async () => {
     for (const path of [attr, `/${attr}`, `/sys/${attr}`]) {
-      const w = watched(() => sc.writeSysfs(path, 'vfio-pci'));
+      const w = await watched(() => sc.writeSysfs(path, 'vfio-pci'));
       const writes = changes(w.calls);
       assert.deepEqual(
         writes.map((c) => c.path),
@@ -206,9 +206,9 @@ describe('LinuxSyscalls.writeSysfs writes the attribute it names and nothing els
     }
   });
 
-  test('.. cannot leave the root; a missing attribute is ENOENT and creates nothing', () => {
+  test('.. cannot leave the root; a missing attribute is ENOENT and creates nothing', async () => {
     for (const path of ['../../../../etc/passwd-vfio-reset', 'bus/pci/devices/0000:05:00.0/no_such_attr']) {
-      const w = watched(() =>
+      const w = await watched(() =>
         assert.throws(
           () => sc.writeSysfs(path, 'x'),
           (e) => e instanceof KernelError,
@@ -247,7 +247,7 @@ describe('LinuxSyscalls.writeSysfs writes the attribute it names and nothing els
 describe('read-only commands open nothing under /dev, write nothing but their output, load no FFI', () => {
   const sys = fixture({ bootVga: '0000:01:00.0' });
   for (const host of [`linux:${sys}`, 'linux']) {
-    test(`${host === 'linux' ? 'the real /sys' : 'a fixture'}: scan, info, reset (dry run), plan, dump -o, snapshot -o`, () => {
+    test(`${host === 'linux' ? 'the real /sys' : 'a fixture'}: scan, info, reset (dry run), plan, dump -o, snapshot -o`, async () => {
       const bdf = host === 'linux' ? null : '0000:05:00.0';
       const out = join(tmp, `out-${fixtures++}`);
       const runs: [string[], string[]][] = [
@@ -264,7 +264,7 @@ describe('read-only commands open nothing under /dev, write nothing but their ou
         );
       mkdirSync(out, { recursive: true });
       for (const [argv, allowed] of runs) {
-        const w = watched(() => runCli(...argv));
+        const w = await watched(() => runCli(...argv));
         assert.ok(
           w.value.code === 0 || w.value.code === 1,
           `${argv.join(' ')}: exit ${w.value.code} ${w.value.stderr}`,

@@ -83,10 +83,10 @@ test('a port in use: one line naming the port and what to do, exit 1', async () 
   }
 });
 
-test('serve --port must be a port: usage error (exit 2), before anything listens', () => {
+test('serve --port must be a port: usage error (exit 2), before anything listens', async () => {
   for (const bad of ['abc', '-1', '65536', '80.5', '']) {
     let stderr = '';
-    const code = main(['--host', 'sim:examples/qemu-ppb.yaml', 'serve', '--port', bad], {
+    const code = await main(['--host', 'sim:examples/qemu-ppb.yaml', 'serve', '--port', bad], {
       stdout: () => {},
       stderr: (s) => {
         stderr += s;
@@ -97,9 +97,9 @@ test('serve --port must be a port: usage error (exit 2), before anything listens
   }
 });
 
-test('serve on a host that cannot be read fails before listening', () => {
+test('serve on a host that cannot be read fails before listening', async () => {
   let stderr = '';
-  const code = main(['--host', 'sim:does/not/exist.yaml', 'serve', '--port', '0'], {
+  const code = await main(['--host', 'sim:does/not/exist.yaml', 'serve', '--port', '0'], {
     stdout: () => {},
     stderr: (s) => {
       stderr += s;

@@ -31,11 +31,11 @@ interface Outcome {
 /** CLI runs that ended in an error (exit 1): the inputs the CLI refused, each with one clear line. */
 let refused = 0;
 
-function cli(argv: string[]): Outcome {
+async function cli(argv: string[]): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
   const t0 = performance.now();
-  const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   if (code === 1) refused++;
   return { argv, code, stdout, stderr, ms: performance.now() - t0 };
 }
@@ -91,11 +91,16 @@ function isJson(l: string): boolean {
 }
 
 /** The CLI calls one case makes, with what their errors must name. */
-function runCase(format: Format, c: FileCase, i: number, tmp: string): { argv: string[]; why: string }[] {
+async function runCase(
+  format: Format,
+  c: FileCase,
+  i: number,
+  tmp: string,
+): Promise<{ argv: string[]; why: string }[]> {
   const out: { argv: string[]; why: string }[] = [];
-  const check = (argv: string[], where: RegExp) => {
+  const check = async (argv: string[], where: RegExp) => {
     for (const json of [false, true]) {
-      const o = cli(json ? ['--json', ...argv] : argv);
+      const o = await cli(json ? ['--json', ...argv] : argv);
       const why = problem(o, where, json);
       if (why) out.push({ argv: o.argv, why });
     }
@@ -105,8 +110,8 @@ function runCase(format: Format, c: FileCase, i: number, tmp: string): { argv: s
     writeDump(c.hostSeed!, dir);
     c.mutate!(dir);
     const where = new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    check(['--host', `linux:${dir}`, 'scan'], where);
-    check(['--host', `sim:${dir}`, 'scan'], where);
+    await check(['--host', `linux:${dir}`, 'scan'], where);
+    await check(['--host', `sim:${dir}`, 'scan'], where);
     rmSync(dir, { recursive: true, force: true });
     return out;
   }
@@ -115,14 +120,14 @@ function runCase(format: Format, c: FileCase, i: number, tmp: string): { argv: s
   writeFileSync(file, c.text);
   // Text formats locate every problem as file:line:col.
   const where = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+:\\d+)?|topology|scenario`);
-  if (format === 'topology') check(['--host', `sim:${file}`, 'scan'], where);
-  else if (format === 'scenario') check(['run', file], where);
+  if (format === 'topology') await check(['--host', `sim:${file}`, 'scan'], where);
+  else if (format === 'scenario') await check(['run', file], where);
   else {
     for (const [n, json] of [
       [0, false],
       [1, true],
     ] as const) {
-      const o = cli([
+      const o = await cli([
         ...(json ? ['--json'] : []),
         'import-lspci',
         file,
@@ -144,10 +149,11 @@ const tmp = mkdtempSync(join(tmpdir(), `vfio-reset-fuzz-${format}-`));
 const stats = { format, cases: 0, cliRuns: 0, refused: 0, failures: 0, maxMs: 0 };
 try {
   const cases = fileCases(format as Format, Number(seedText), Number(countText));
-  cases.forEach((c, i) => {
+  // One case after another: each is timed alone, and its `start` line names it if it hangs.
+  for (const [i, c] of cases.entries()) {
     process.stdout.write(`${JSON.stringify({ start: i })}\n`);
     const t0 = performance.now();
-    const fails = runCase(format as Format, c, i, tmp);
+    const fails = await runCase(format as Format, c, i, tmp);
     stats.maxMs = Math.max(stats.maxMs, performance.now() - t0);
     stats.cases++;
     stats.cliRuns += format === 'sysfs' ? 4 : 2;
@@ -155,7 +161,7 @@ try {
       stats.failures++;
       process.stdout.write(`${JSON.stringify({ fail: i, input: c.text.slice(0, 2000), ...f })}\n`);
     }
-  });
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -14,10 +14,10 @@ const WS = 'examples/workstation.yaml';
 const tmp = mkdtempSync(join(tmpdir(), 'vfio-reset-svg-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(...argv: string[]) {
+async function run(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   return { code, stdout, stderr };
 }
 
@@ -31,29 +31,29 @@ const expected = () => {
   return renderTopologySvg(inv);
 };
 
-test('scan --svg writes the picture of the host and still prints the scan', () => {
+test('scan --svg writes the picture of the host and still prints the scan', async () => {
   const out = join(tmp, 'ws.svg');
-  const r = run('--host', `sim:${WS}`, 'scan', '--svg', out);
+  const r = await run('--host', `sim:${WS}`, 'scan', '--svg', out);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(out, 'utf8'), expected());
   assert.match(r.stdout, /^Host workstation/);
   assert.match(r.stdout, new RegExp(`picture written to ${out}\\n$`));
 });
 
-test('scan --svg never overwrites a file: exit 1, one line saying what to do', () => {
+test('scan --svg never overwrites a file: exit 1, one line saying what to do', async () => {
   const out = join(tmp, 'taken.svg');
   writeFileSync(out, 'keep me');
-  const r = run('--host', `sim:${WS}`, 'scan', '--svg', out);
+  const r = await run('--host', `sim:${WS}`, 'scan', '--svg', out);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `vfio-reset: ${out} already exists; choose another name or remove it\n`);
   assert.equal(readFileSync(out, 'utf8'), 'keep me');
 });
 
-test('scan --svg - writes only the picture to stdout; it cannot share stdout with --json', () => {
-  const r = run('--host', `sim:${WS}`, 'scan', '--svg', '-');
+test('scan --svg - writes only the picture to stdout; it cannot share stdout with --json', async () => {
+  const r = await run('--host', `sim:${WS}`, 'scan', '--svg', '-');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, expected());
-  const both = run('--host', `sim:${WS}`, '--json', 'scan', '--svg', '-');
+  const both = await run('--host', `sim:${WS}`, '--json', 'scan', '--svg', '-');
   assert.equal(both.code, 2);
   const doc = JSON.parse(both.stdout);
   assert.equal(doc.error.code, 'VFIO_RESET_E_USAGE');
