@@ -44,10 +44,12 @@ test('every layer imports only what ARCHITECTURE.md allows', () => {
     const allowed = ALLOWED[layer];
     if (!allowed) continue; // cli/, server/, index.ts: wiring, anything goes
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'/gm)) {
-      const target = relative(SRC, join(dirname(file), m[1]!)).split('/')[0]!;
+    // Static imports, and import() too: a module loaded lazily is still a dependency.
+    for (const m of text.matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'|\bimport\(\s*'(\.[^']+)'/gm)) {
+      const spec = (m[1] ?? m[2])!;
+      const target = relative(SRC, join(dirname(file), spec)).split('/')[0]!;
       if (target !== layer && !allowed.includes(target))
-        bad.push(`${file} imports ${m[1]} (${layer} → ${target})`);
+        bad.push(`${file} imports ${spec} (${layer} → ${target})`);
     }
   }
   assert.deepEqual(bad, []);
