@@ -157,6 +157,8 @@ export function readSysfsHost(
     }
   };
 
+  // Device directories already seen in a listing (a bridge's lists the functions below it), by name.
+  const seen = new Map<string, string>();
   for (const entry of sys.list('bus/pci/devices')) {
     let bdf: Bdf;
     try {
@@ -168,10 +170,8 @@ export function readSysfsHost(
       }
       throw e;
     }
-    const link = `bus/pci/devices/${entry}`;
-    const target = linkTarget(sys, link);
-    const path = target === null ? joinPath(link) : resolveLink(link, target);
-    found.push(guard(bdf, path, () => readAttributes(sys, bdf, path, attributes)));
+    const path = seen.get(entry) ?? deviceDir(sys, entry);
+    found.push(guard(bdf, path, () => readAttributes(sys, bdf, path, attributes, seen)));
   }
   const slots = readSlots(sys, warnings);
   // An empty kernel/iommu_groups (an IOMMU driver present but translating nothing) means no groups.
@@ -232,9 +232,12 @@ function readAttributes(
   bdf: Bdf,
   path: string,
   attributes: ReadOptions['attributes'],
+  seen: Map<string, string>,
 ): Found {
   const dir = `${path}/`;
-  const entries = new Set(sys.list(path));
+  const names = sys.list(path);
+  noteChildDirs(seen, dir, names);
+  const entries = new Set(names);
   const num = (attr: string, fallback: number) => {
     if (!entries.has(attr)) return fallback;
     const v = hexAttr(sys.readText(dir + attr));
@@ -300,6 +303,24 @@ function modaliasIds(sys: SysfsReader, path: string): ModaliasIds {
       'expected pci:v<8 hex>d<8 hex>sv<8 hex>sd<8 hex>bc<2 hex>sc<2 hex>i<2 hex>, as the kernel prints it',
     );
   return ids;
+}
+
+/** A device's directory: where its `bus/pci/devices` link points (the link itself if it is none). */
+function deviceDir(sys: SysfsReader, name: string): string {
+  const link = `bus/pci/devices/${name}`;
+  const target = linkTarget(sys, link);
+  return target === null ? joinPath(link) : resolveLink(link, target);
+}
+
+/**
+ * Records the names in a device directory that can be functions below it (`DDDD:BB:DD.F`), so that
+ * they need no readlink of their `bus/pci/devices` link: a PCI device's name is unique (that
+ * directory holds one link per name), so the directory below a bridge named by an address is that
+ * function's. Cheap on purpose: a name is only looked up by an address, so whatever else it notes
+ * is never asked for.
+ */
+function noteChildDirs(seen: Map<string, string>, dir: string, names: readonly string[]): void {
+  for (const n of names) if (n.length >= 12 && n[n.length - 2] === '.') seen.set(n, dir + n);
 }
 
 /** `reset_method`'s space-separated names (empty when every method was removed, Y2). */

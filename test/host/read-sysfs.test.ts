@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { takeInventory } from '../../src/host/inventory.ts';
 import { barSizesOf, readSysfsHost } from '../../src/host/read-sysfs.ts';
-import type { SysfsReader } from '../../src/kernel/sysfs.ts';
+import { resolveLink, type SysfsReader } from '../../src/kernel/sysfs.ts';
 import type { Era } from '../../src/pci/era.ts';
 import type { FunctionDesc } from '../../src/pci/model.ts';
 import { SimHost } from '../../src/sim/host.ts';
@@ -16,14 +16,18 @@ import type { Vfs } from '../../src/sim/vfs.ts';
 import { generateLargeHost } from '../../src/topology/generate-large.ts';
 import { loadTopologyFile } from '../../src/topology/load.ts';
 
-/** Counts `config` reads by device name, and records the names of the text attributes read. */
-function counting(sys: SysfsReader): SysfsReader & { configReads: string[]; textReads: Set<string> } {
+/** Counts `config` reads by device name, and records the names of the text attributes and links read. */
+function counting(
+  sys: SysfsReader,
+): SysfsReader & { configReads: string[]; textReads: Set<string>; linkReads: string[] } {
   const configReads: string[] = [];
   const textReads = new Set<string>();
+  const linkReads: string[] = [];
   return {
     origin: sys.origin,
     configReads,
     textReads,
+    linkReads,
     readText: (p) => {
       textReads.add(p.slice(p.lastIndexOf('/') + 1));
       return sys.readText(p);
@@ -33,7 +37,10 @@ function counting(sys: SysfsReader): SysfsReader & { configReads: string[]; text
       return sys.readBytes(p);
     },
     list: (p) => sys.list(p),
-    readLink: (p) => sys.readLink(p),
+    readLink: (p) => {
+      linkReads.push(p);
+      return sys.readLink(p);
+    },
     kind: (p) => sys.kind(p),
   };
 }
@@ -131,6 +138,21 @@ describe('readSysfsHost attributes', () => {
     const without = ({ revision, bars, driverOverride, ...rest }: FunctionDesc) => rest;
     assert.deepEqual(needed.desc.functions.map(without), all.desc.functions.map(without));
     assert.ok(all.desc.functions.some((f) => f.revision !== 0 && f.driverOverride === null));
+  });
+});
+
+describe('readSysfsHost device directories', () => {
+  it("finds a function's directory in its bridge's listing, and reads the bus/pci/devices link of the rest", () => {
+    const h = new SimHost(loadTopologyFile('examples/workstation.yaml'));
+    const sys = counting(projectSysfs(h));
+    const read = readSysfsHost(sys);
+    const onRootBus = h.topology.functions.filter((f) => f.bus.self === null).map((f) => f.name);
+    const busLinks = sys.linkReads.filter((p) => p.startsWith('bus/pci/devices/'));
+    assert.deepEqual(busLinks, onRootBus.map((n) => `bus/pci/devices/${n}`).sort());
+    assert.ok(onRootBus.length < read.desc.functions.length);
+    // Either way, the path is where the link points.
+    for (const [bdf, o] of read.observed)
+      assert.equal(o.path, resolveLink(`bus/pci/devices/${bdf}`, sys.readLink(`bus/pci/devices/${bdf}`)));
   });
 });
 
