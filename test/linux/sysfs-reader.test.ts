@@ -35,3 +35,19 @@ test('failures become SysfsError naming the path and the errno', () => {
       e instanceof SysfsError && e.errno === 'ENOENT' && e.path === 'bus/pci/devices/0000:00:03.0/vendor',
   );
 });
+
+test('a path with `..` is folded by name, as the readers mean it; `.` and `//` read as they are', () => {
+  const r = new DirSysfsReader(root);
+  // bus/pci/devices/<bdf> is a link: the kernel would take `..` after following it (to the root).
+  assert.deepEqual(r.list('bus/pci/devices/0000:00:02.0/../..'), ['devices']);
+  assert.equal(r.readText('devices/./pci0000:00//0000:00:02.0/vendor'), '0x8086\n');
+  assert.deepEqual(r.list(''), ['bus', 'devices']);
+});
+
+test('lists a directory sorted', () => {
+  const dir = join(root, 'devices/pci0000:00/0000:00:02.0');
+  for (const n of ['b', 'A', 'a', '_', '0']) writeFileSync(join(dir, n), '');
+  const names = new DirSysfsReader(root).list('devices/pci0000:00/0000:00:02.0');
+  assert.deepEqual(names, [...names].sort());
+  assert.deepEqual(names.slice(0, 4), ['0', 'A', '_', 'a']);
+});
