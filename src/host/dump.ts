@@ -10,7 +10,11 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { resolveLink, type SysfsReader } from '../kernel/sysfs.ts';
 
-/** Device attributes copied when present (what the inventory and simulator read). */
+/**
+ * Device attributes copied when present (what the inventory and simulator read). `modalias` states
+ * the ids and class again, and readers take them from it (one file instead of five): whoever edits
+ * a dump's `vendor`, `device`, `subsystem_*` or `class` edits its `modalias` too, or deletes it.
+ */
 export const DEVICE_ATTRS = [
   'vendor',
   'device',
