@@ -76,7 +76,10 @@ function program(state: { command: string; exit: number }) {
   return p;
 }
 
-/** Async because each command's action is imported when it runs. */
+/**
+ * Async because each command's action is imported when it runs. One run at a time in a process:
+ * output goes through io.ts's one current `CliIo`, so runs awaited side by side would mix it.
+ */
 export async function main(argv: string[], runIo: CliIo = processIo): Promise<number> {
   setIo(runIo);
   const state = { command: 'vfio-reset', exit: 0 };
