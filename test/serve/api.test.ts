@@ -72,7 +72,7 @@ describe('a simulated workstation', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.doc, roundTrip(infoDocument(inv, gpu)));
     assert.deepEqual(
-      r.doc.function.hotReset.affected.map((a: { bdf: string }) => a.bdf),
+      r.doc.resetDomain.affected.map((a: { bdf: string }) => a.bdf),
       ['0000:01:00.0', '0000:01:00.1'],
     );
     // A URL-encoded full address works too.
