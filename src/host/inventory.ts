@@ -55,11 +55,6 @@ export interface ResetDomain {
   problems: DomainProblem[];
 }
 
-/** A function's hot reset: its domain's scope, named by the domain's id. */
-export interface HotResetView extends Omit<ResetDomain, 'id' | 'problems'> {
-  domain: string;
-}
-
 export interface InventoryFunction {
   bdf: string;
   vendor: number;
@@ -86,9 +81,11 @@ export interface InventoryFunction {
     ok: boolean;
     errno: string | null;
   };
-  hotReset: HotResetView | null;
+  /** The reset domain a hot reset of this function resets (shared by every function in it), or null. */
+  hotReset: ResetDomain | null;
   slot: { name: string; driver: string } | null;
   linkSpeed: string | null;
+  /** The function's own problems; its reset domain's are in `hotReset.problems` (see `problemsOf`). */
   problems: Problem[];
 }
 
@@ -116,6 +113,23 @@ export interface InventoryOptions {
  * (`reset-methods-differ`, `group-differs`) are reported only with `config: 'all'` or on hosts
  * whose attributes leave the model to compute them.
  */
+/**
+ * Everything in the way of resetting `f`, worst first: its own problems and its reset domain's, each
+ * said of `f` — less a `scope-not-vfio` naming `f` itself, whose driver is its state, not a blocker.
+ */
+export function problemsOf(f: InventoryFunction): Problem[] {
+  if (!f.hotReset) return f.problems;
+  const fromDomain = domainProblemsOf(f).map((p): Problem => ({ ...p, bdf: f.bdf }));
+  return [...f.problems, ...fromDomain].sort(bySeverity);
+}
+
+/** The problems of `f`'s reset domain that hold for a hot reset of `f`. */
+export function domainProblemsOf(f: InventoryFunction): DomainProblem[] {
+  return (f.hotReset?.problems ?? []).filter(
+    (p) => !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf),
+  );
+}
+
 export function takeInventory(
   sys: SysfsReader,
   opts: Partial<InventoryOptions> & { name?: string; origin?: string; config?: ReadOptions['config'] } = {},
@@ -158,7 +172,10 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
   // I2/I3: the hot-reset scope depends on a function only through its slot and its bus, so it is
   // worked out once per slot (or bus) and shared by every function there.
   // Functions of a slot that cannot be reset fall back to the bus, so two keys may reach one domain.
-  const scopes = new Map<object, { scope: HotResetScope; domain: ResetDomain | null }>();
+  const scopes = new Map<
+    object,
+    { scope: HotResetScope; domain: ResetDomain | null; quirky: PciFunction | undefined }
+  >();
   const domains = new Map<string, ResetDomain>();
   const scopeOf = (f: PciFunction) => {
     const key = f.slot ?? f.bus;
@@ -174,7 +191,10 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
         domain = domains.get(id) ?? domainOf(id, scope);
         domains.set(id, domain);
       }
-      s = { scope, domain };
+      // P1/P2: a NO_BUS_RESET function anywhere in scope (the function itself is checked first).
+      const quirky =
+        scope.kind === 'none' ? undefined : scope.functions.find((g) => g.quirks.has('NO_BUS_RESET'));
+      s = { scope, domain, quirky };
       scopes.set(key, s);
     }
     return s;
@@ -293,7 +313,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
       });
     }
 
-    let hotReset: HotResetView | null = null;
+    let hotReset: ResetDomain | null = null;
     if (!isBridge(f.desc)) {
       if (group === null) problems.push({ code: 'no-iommu-group', severity: 'blocker', bdf: f.name });
       else {
@@ -308,30 +328,14 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
             blocker: ref(hostUser),
           });
       }
-      const { scope, domain } = scopeOf(f);
+      const { scope, domain, quirky: inScope } = scopeOf(f);
       if (scope.kind === 'none') {
         problems.push({ code: 'no-hot-reset', severity: 'warning', bdf: f.name, reason: scope.reason });
         if (scope.reason.code === 'root-bus')
           problems.push({ code: 'root-bus-device', severity: 'info', bdf: f.name });
-      } else {
-        const d = domain!;
-        hotReset = {
-          domain: d.id,
-          kind: d.kind,
-          bridge: d.bridge,
-          target: d.target,
-          affected: [...d.affected],
-          groups: [...d.groups],
-          bindToVfio: [...d.bindToVfio],
-        };
-        // The domain's problems are this function's, but its own driver is its state, not a blocker.
-        for (const p of d.problems)
-          if (!(p.code === 'scope-not-vfio' && p.blocker.bdf === f.name))
-            problems.push({ ...p, bdf: f.name });
       }
-      const quirky = [f, ...(scope.kind === 'none' ? [] : scope.functions)].find((g) =>
-        g.quirks.has('NO_BUS_RESET'),
-      );
+      hotReset = domain;
+      const quirky = f.quirks.has('NO_BUS_RESET') ? f : inScope;
       if (quirky)
         problems.push({ code: 'no-bus-reset-quirk', severity: 'info', bdf: f.name, on: ref(quirky) });
     }

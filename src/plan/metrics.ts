@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Inventory } from '../host/inventory.ts';
+import { type Inventory, problemsOf } from '../host/inventory.ts';
 import { isBridgeKind } from '../pci/class-names.ts';
 import { isVfioDriver } from '../pci/drivers.ts';
 import type { ResetCapabilities } from '../vfio/strategy.ts';
@@ -50,7 +50,7 @@ export function deviceMetrics(
         hotResetScope: f.hotReset?.affected.length ?? 0,
         groupSize: f.group === null ? 0 : (sizes.get(f.group) ?? 0),
         boundToVfio: isVfioDriver(f.driver),
-        blockers: f.problems.filter((p) => p.severity === 'blocker').length,
+        blockers: problemsOf(f).filter((p) => p.severity === 'blocker').length,
       };
     });
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Inventory, InventoryFunction } from '../host/inventory.ts';
+import { type Inventory, type InventoryFunction, problemsOf } from '../host/inventory.ts';
 import type { DeviceRef, NoHotResetReason, Problem } from '../host/problems.ts';
 import { isBridgeKind } from '../pci/class-names.ts';
 import type { Era } from '../pci/era.ts';
@@ -164,7 +164,7 @@ export function buildPlan(input: PlanInputs): Plan {
     const d = planDevice(f, input, byBdf, owned, named);
     devices.push(d);
 
-    for (const p of f.problems) if (INVENTORY_WARNINGS.has(p.code)) warnings.push(p as InventoryWarning);
+    for (const p of problemsOf(f)) if (INVENTORY_WARNINGS.has(p.code)) warnings.push(p as InventoryWarning);
     for (const use of input.hostUse(bdf))
       warnings.push({ code: 'host-device-requested', severity: 'warning', bdf, use });
     const acts = [d.qemu.deviceReset, d.qemu.vmReset];

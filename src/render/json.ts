@@ -5,7 +5,6 @@
  */
 
 import type { Inventory, InventoryFunction, ResetDomain } from '../host/inventory.ts';
-import { isDomainProblem } from '../host/problems.ts';
 import { formatDomainProblem, formatProblem } from './problems.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -38,11 +37,11 @@ function fnJson(f: InventoryFunction) {
     resetMethods: f.resetMethods,
     resetMethodsSource: f.resetMethodsSource,
     functionReset: f.functionReset,
-    resetDomain: f.hotReset?.domain ?? null,
+    resetDomain: f.hotReset?.id ?? null,
     slot: f.slot,
     linkSpeed: f.linkSpeed,
-    // The domain's problems are written with the domain.
-    problems: f.problems.filter((p) => !isDomainProblem(p)).map((p) => ({ ...p, message: formatProblem(p) })),
+    // Its own; the domain's problems are written with the domain.
+    problems: f.problems.map((p) => ({ ...p, message: formatProblem(p) })),
   };
 }
 
@@ -51,9 +50,8 @@ function domainJson(d: ResetDomain) {
 }
 
 /** One function as `info` and `reset` show it: the function, and its reset domain written out. */
-export function functionParts(inv: Inventory, f: InventoryFunction) {
-  const d = f.hotReset && inv.domains.find((x) => x.id === f.hotReset!.domain);
-  return { function: fnJson(f), resetDomain: d ? domainJson(d) : null };
+export function functionParts(f: InventoryFunction) {
+  return { function: fnJson(f), resetDomain: f.hotReset ? domainJson(f.hotReset) : null };
 }
 
 export function scanDocument(inv: Inventory) {
@@ -82,7 +80,7 @@ export function infoDocument(inv: Inventory, f: InventoryFunction) {
     origin: inv.origin,
     era: inv.era,
     iommu: inv.iommu,
-    ...functionParts(inv, f),
+    ...functionParts(f),
     iommuGroupMembers: inv.groups.find((g) => g.id === f.group)?.members ?? [],
     mustOwn: f.hotReset ? { groups: f.hotReset.groups, bindToVfio: f.hotReset.bindToVfio } : null,
   };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Inventory, InventoryFunction } from '../host/inventory.ts';
+import { type Inventory, type InventoryFunction, problemsOf } from '../host/inventory.ts';
 import type { LoggedEvent } from '../sim/log.ts';
 import type { ResetMethodChoice, ResetReport } from '../vfio/reset-device.ts';
 import { INVENTORY_SCHEMA_VERSION } from './json.ts';
@@ -88,7 +88,7 @@ export function renderResetPlan(inv: Inventory, f: InventoryFunction, method: Re
   if (method === 'function') L.push(`  ${fn}`);
   else if (method === 'hot') L.push(`  ${hot}`);
   else L.push(`  follow QEMU's policy: ${fn}; if that is not used or fails, ${hot}`);
-  const blockers = f.problems.filter((p) => p.severity === 'blocker');
+  const blockers = problemsOf(f).filter((p) => p.severity === 'blocker');
   if (blockers.length > 0) {
     L.push('  but these would stop it:');
     for (const p of blockers) L.push(`    ✗ ${formatProblem(p)}`);

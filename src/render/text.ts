@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Inventory, InventoryFunction } from '../host/inventory.ts';
-import { bySeverity, isDomainProblem, isVfioDriver } from '../host/problems.ts';
+import { domainProblemsOf, type Inventory, type InventoryFunction, problemsOf } from '../host/inventory.ts';
+import { bySeverity, isVfioDriver } from '../host/problems.ts';
 import { deviceTitle, type Namer, subsystemTitle } from '../names/namer.ts';
 import { isBridgeKind } from '../pci/class-names.ts';
 import { formatDomainProblem, formatProblem, SEVERITY_MARK } from './problems.ts';
@@ -24,7 +24,9 @@ function hotResetCell(f: InventoryFunction): string {
     return p && p.code === 'no-hot-reset' ? `none (${p.reason.code})` : 'none';
   }
   const h = f.hotReset;
-  const blocked = f.problems.some((p) => p.code === 'scope-not-vfio' || p.code === 'scope-has-bridge');
+  const blocked = domainProblemsOf(f).some(
+    (p) => p.code === 'scope-not-vfio' || p.code === 'scope-has-bridge',
+  );
   const n = h.affected.length;
   // A bus of VFs spans dozens of groups: past a few, the count (`info` lists them).
   const groups =
@@ -77,11 +79,11 @@ export function renderScan(inv: Inventory, namer?: Namer): string {
   // Problems matter for functions handed to VFIO; any other function's are one `info` away. A reset
   // domain's problems hold for each of its functions, so they are said once, of the domain.
   const vfio = inv.functions.filter((f) => isVfioDriver(f.driver));
-  const vfioDomains = new Set(vfio.map((f) => f.hotReset?.domain));
+  const vfioDomains = new Set(vfio.map((f) => f.hotReset?.id));
   const shown = [
     ...vfio.flatMap((f) =>
       f.problems
-        .filter((p) => p.severity !== 'info' && !isDomainProblem(p))
+        .filter((p) => p.severity !== 'info')
         .map((p) => ({ severity: p.severity, text: formatProblem(p) })),
     ),
     ...inv.domains
@@ -174,9 +176,10 @@ export function renderInfo(inv: Inventory, f: InventoryFunction, namer?: Namer):
   } else if (!isBridgeKind(f.kind)) {
     kv('hot reset', 'not possible');
   }
-  if (f.problems.length > 0) {
+  const problems = problemsOf(f);
+  if (problems.length > 0) {
     L.push('  problems');
-    for (const p of f.problems) L.push(`    ${SEVERITY_MARK[p.severity]} ${formatProblem(p)}`);
+    for (const p of problems) L.push(`    ${SEVERITY_MARK[p.severity]} ${formatProblem(p)}`);
   }
   return `${L.join('\n')}\n`;
 }

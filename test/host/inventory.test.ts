@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type Inventory, takeInventory } from '../../src/host/inventory.ts';
+import { type Inventory, problemsOf, takeInventory } from '../../src/host/inventory.ts';
 import { isDomainProblem, type Problem } from '../../src/host/problems.ts';
 import { readSysfsHost, sysfsTopology } from '../../src/host/read-sysfs.ts';
+import { isBridge } from '../../src/pci/model.ts';
 import { hotResetScope } from '../../src/pci/reset-scope.ts';
 import { SimHost } from '../../src/sim/host.ts';
 import { projectSysfs } from '../../src/sim/sysfs.ts';
@@ -97,7 +98,7 @@ test('RPN: native pciehp gives a slot scope (P3 prefers the slot)', () => {
 test('H6: a host-driver function in scope is a blocker naming it with driver and group; bindToVfio lists it', () => {
   const i = inv('workstation');
   const gpu = fn(i, '0000:01:00.0');
-  const p = gpu.problems.find((x) => x.code === 'scope-not-vfio');
+  const p = problemsOf(gpu).find((x) => x.code === 'scope-not-vfio');
   assert.ok(p && p.code === 'scope-not-vfio');
   assert.equal(p.blocker.bdf, '0000:01:00.1');
   assert.equal(p.blocker.driver, 'snd_hda_intel');
@@ -107,7 +108,7 @@ test('H6: a host-driver function in scope is a blocker naming it with driver and
     ['0000:01:00.0', '0000:01:00.1'],
   );
   assert.ok(
-    !gpu.problems.some((x) => 'blocker' in x && x.blocker.bdf === gpu.bdf),
+    !problemsOf(gpu).some((x) => 'blocker' in x && x.blocker.bdf === gpu.bdf),
     'a function never blocks itself',
   );
 });
@@ -130,34 +131,52 @@ test('reset domains: the workstation has its three pciehp slots and two buses, e
     slot.problems.map((p) => (p.code === 'scope-not-vfio' ? p.blocker.bdf : p.code)),
     ['0000:01:00.0', '0000:01:00.1'],
   );
-  assert.equal(fn(i, '0000:01:00.1').hotReset?.domain, slot.id);
+  assert.equal(fn(i, '0000:01:00.1').hotReset, slot, 'the functions of a domain share it');
 });
 
 /**
- * I2/I3 and H6 as invariants of the inventory: every function that can be hot reset names a domain
- * of the host, is among its affected functions with every other function whose reset reaches the
- * same slot or bus, and carries exactly the domain's problems — less a `scope-not-vfio` naming
- * itself. Domain ids are unique, and no domain is listed that no function's reset reaches.
+ * I2/I3, H6 and S0 as invariants of the inventory: every function that can be hot reset shares the
+ * domain object of its slot or bus, listed once on the host, whose affected functions are its kernel
+ * scope. The domain's problems are what the rules say of that scope — a scope-has-bridge per bridge
+ * (S0), a scope-not-vfio per function off vfio-pci (H6, not in 2013), scope-crosses-groups past one
+ * group — and a function's own problems hold none of them; its whole list (`problemsOf`) never has
+ * it block itself. No domain is listed that no function's reset reaches.
  */
-function checkDomains(i: Inventory, scopeOf: (bdf: string) => string[]): string | null {
+function checkDomains(
+  i: Inventory,
+  era: '6.1' | '2013',
+  scopeOf: (bdf: string) => { bdf: string; bridge: boolean }[],
+): string | null {
   const byId = new Map(i.domains.map((d) => [d.id, d]));
   if (byId.size !== i.domains.length) return 'a domain id repeats';
   const reached = new Set<string>();
   for (const f of i.functions) {
+    if (f.problems.some(isDomainProblem)) return `${f.bdf} carries a domain problem as its own`;
     if (!f.hotReset) continue;
-    const d = byId.get(f.hotReset.domain);
-    if (!d) return `${f.bdf} names ${f.hotReset.domain}, which is not listed`;
+    const d = byId.get(f.hotReset.id);
+    if (d !== f.hotReset) return `${f.bdf}'s domain ${f.hotReset.id} is not the one listed`;
     reached.add(d.id);
-    const affected = d.affected.map((a) => a.bdf);
-    if (affected.join() !== scopeOf(f.bdf).join()) return `${d.id} is not ${f.bdf}'s kernel scope`;
-    if (affected.join() !== f.hotReset.affected.map((a) => a.bdf).join())
-      return `${f.bdf} disagrees with ${d.id}`;
-    const expected = d.problems
-      .filter((p) => !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf))
-      .map((p) => JSON.stringify({ ...p, bdf: f.bdf }));
-    const own = f.problems.filter(isDomainProblem).map((p) => JSON.stringify(p));
-    if (own.sort().join('\n') !== expected.sort().join('\n'))
-      return `${f.bdf}'s scope problems are not ${d.id}'s`;
+    const scope = scopeOf(f.bdf);
+    if (d.affected.map((a) => a.bdf).join() !== scope.map((g) => g.bdf).join())
+      return `${d.id} is not ${f.bdf}'s kernel scope`;
+    const driverOf = new Map(d.affected.map((a) => [a.bdf, a.driver]));
+    const expected = [
+      ...scope.flatMap((g) =>
+        g.bridge
+          ? [`scope-has-bridge ${g.bdf}`]
+          : era !== '2013' && driverOf.get(g.bdf) !== 'vfio-pci'
+            ? [`scope-not-vfio ${g.bdf}`]
+            : [],
+      ),
+      ...(d.groups.length > 1 ? ['scope-crosses-groups'] : []),
+    ];
+    const got = d.problems
+      .filter((p) => p.code !== 'hotplug-port-plain-sbr')
+      .map((p) => ('blocker' in p ? `${p.code} ${p.blocker.bdf}` : p.code));
+    if (got.join() !== expected.join())
+      return `${d.id}: ${got.join()} where the rules say ${expected.join()}`;
+    if (problemsOf(f).some((p) => p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf))
+      return `${f.bdf} blocks itself`;
   }
   if (reached.size !== byId.size) return "a listed domain is no function's";
   return null;
@@ -172,9 +191,9 @@ test('property: on random hosts, functions and their reset domains agree (I2/I3,
       const topo = sysfsTopology(readSysfsHost(sys, sys.origin, { config: 'needed' }), sys.origin);
       const scopeOf = (bdf: string) => {
         const s = hotResetScope(topo.get(bdf)!, era);
-        return s.kind === 'none' ? [] : s.functions.map((g) => g.name);
+        return s.kind === 'none' ? [] : s.functions.map((g) => ({ bdf: g.name, bridge: isBridge(g.desc) }));
       };
-      const bad = checkDomains(i, scopeOf);
+      const bad = checkDomains(i, era, scopeOf);
       assert.equal(bad, null, `seed ${seed} (${era}): ${bad}`);
     }),
     { numRuns: 150 },
@@ -193,7 +212,7 @@ test('G3: a group shared with a DMA-using host driver is not viable; the blocker
 
 test('era 2013: host drivers in scope are not H6 blockers (ownership by group only)', () => {
   const gpu = fn(inv('workstation', '2013'), '0000:01:00.0');
-  assert.ok(!codes(gpu.problems).includes('scope-not-vfio'));
+  assert.ok(!codes(problemsOf(gpu)).includes('scope-not-vfio'));
   assert.deepEqual(gpu.hotReset?.bindToVfio, []);
 });
 

@@ -47,7 +47,7 @@ export async function reset(
         dryRun: true,
         bdf: f.bdf,
         method,
-        ...functionParts(inv, f),
+        ...functionParts(f),
       });
     else out(renderResetPlan(inv, f, method));
     return 0;

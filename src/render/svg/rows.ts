@@ -42,7 +42,7 @@ export const ROW_DEFAULTS: RowOptions = { foldRuns: 8, keep: 2 };
  */
 function likeness(f: InventoryFunction): string {
   const h = f.hotReset;
-  return [f.vendor, f.device, f.classCode, f.kind, h ? h.domain : '-'].join('|');
+  return [f.vendor, f.device, f.classCode, f.kind, h ? h.id : '-'].join('|');
 }
 
 function fold(kids: InventoryFunction[], o: RowOptions): RowNode[] {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Inventory, InventoryFunction } from '../../host/inventory.ts';
+import { type Inventory, type InventoryFunction, problemsOf } from '../../host/inventory.ts';
 import { isBridgeKind } from '../../pci/class-names.ts';
 import { formatProblem } from '../problems.ts';
 import type { Domain } from './boxes.ts';
@@ -82,9 +82,10 @@ function methodsText(f: InventoryFunction): string {
 }
 
 function marks(f: InventoryFunction): { blockers: number; warnings: number } {
+  const all = problemsOf(f);
   return {
-    blockers: f.problems.filter((p) => p.severity === 'blocker').length,
-    warnings: f.problems.filter((p) => p.severity === 'warning').length,
+    blockers: all.filter((p) => p.severity === 'blocker').length,
+    warnings: all.filter((p) => p.severity === 'warning').length,
   };
 }
 
@@ -105,7 +106,7 @@ function fnTitle(c: Ctx, f: InventoryFunction): string {
   }
   for (const d of c.domainsBelow.get(f.bdf) ?? [])
     L.push(`resets ${domainName(c, d)} below it: ${d.members.join(', ')}`);
-  for (const p of f.problems) if (p.severity !== 'info') L.push(`${p.severity}: ${formatProblem(p)}`);
+  for (const p of problemsOf(f)) if (p.severity !== 'info') L.push(`${p.severity}: ${formatProblem(p)}`);
   return L.join('\n');
 }
 

@@ -135,7 +135,7 @@ test('every example: a card per function, a domain outline per hot-reset scope, 
     const inv = example(file.replace(/\.yaml$/, ''));
     const svg = renderTopologySvg(inv);
     assert.deepEqual(cardsOf(svg).sort(), inv.functions.map((f) => f.bdf).sort(), file);
-    const scopes = new Set(inv.functions.flatMap((f) => (f.hotReset ? [f.hotReset.domain] : [])));
+    const scopes = new Set(inv.functions.flatMap((f) => (f.hotReset ? [f.hotReset.id] : [])));
     assert.deepEqual(new Set(domainOutlines(svg)), scopes, file);
     assert.deepEqual(new Set(groupBoxes(svg).map(Number)), new Set(inv.groups.map((g) => g.id)), file);
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]* viewBox="0 0 \d+ \d+"/, file);
@@ -144,7 +144,7 @@ test('every example: a card per function, a domain outline per hot-reset scope, 
 
 test('a bus reset below an acpiphp hotplug port is outlined as a hazard and the legend says why (PH1)', () => {
   const inv = example('qemu-rp');
-  assert.ok(inv.functions.some((f) => f.problems.some((p) => p.code === 'hotplug-port-plain-sbr')));
+  assert.ok(inv.domains.some((d) => d.problems.some((p) => p.code === 'hotplug-port-plain-sbr')));
   const svg = renderTopologySvg(inv);
   assert.match(svg, /class="domain domain-hazard" data-domain="bus:0000:01"/);
   assert.match(svg, /bus reset below a hotplug port \(seen as a surprise removal\)/);
