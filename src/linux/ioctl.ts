@@ -130,8 +130,11 @@ function bound(): Bound {
   return s.bound;
 }
 
+/** The bound ioctl once loaded: every later call goes straight to it (this is the hot path). */
+let boundIoctl: RawIoctl | undefined;
+
 /** The koffi-backed raw ioctl; throws `FfiUnavailableError` when koffi is not usable. */
-export const koffiIoctl: RawIoctl = (fd, request, arg) => bound().raw(fd, request, arg);
+export const koffiIoctl: RawIoctl = (fd, request, arg) => (boundIoctl ??= bound().raw)(fd, request, arg);
 
 /** The koffi-backed eventfd(2); throws `FfiUnavailableError` when koffi is not usable. */
 export const koffiEventfd: RawEventfd = (initval, flags) => bound().eventfd(initval, flags);
