@@ -134,7 +134,10 @@ function bound(): Bound {
 let boundIoctl: RawIoctl | undefined;
 
 /** The koffi-backed raw ioctl; throws `FfiUnavailableError` when koffi is not usable. */
-export const koffiIoctl: RawIoctl = (fd, request, arg) => (boundIoctl ??= bound().raw)(fd, request, arg);
+export const koffiIoctl: RawIoctl = (fd, request, arg) => {
+  if (boundIoctl === undefined) boundIoctl = bound().raw;
+  return boundIoctl(fd, request, arg);
+};
 
 /** The koffi-backed eventfd(2); throws `FfiUnavailableError` when koffi is not usable. */
 export const koffiEventfd: RawEventfd = (initval, flags) => bound().eventfd(initval, flags);
