@@ -323,7 +323,7 @@ export function renderPerformanceDoc(r: BenchResults): string {
       ),
       '',
       `What is left between C and Node is koffi's own cost per call (${fixed(v.rawNs - v.cNs, 0)} ns here; the wrappers add`,
-      `${fixed(v.ioctlNs - v.rawNs, 0)} ns more), a fixed cost, so the ratio follows how fast this machine does the syscall: the`,
+      `${fixed(Math.max(0, v.ioctlNs - v.rawNs), 0)} ns more), a fixed cost, so the ratio follows how fast this machine does the syscall: the`,
       'same code measured 1.40–1.71× across runs on this shared virtual machine, as its syscall cost moved between',
       '124 and 178 ns. A real VFIO ioctl (INFO, HOT_RESET) costs microseconds to seconds in the kernel, where the',
       'binding is noise.',
