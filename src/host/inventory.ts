@@ -135,7 +135,7 @@ export function takeInventory(
   opts: Partial<InventoryOptions> & { name?: string; origin?: string; config?: ReadOptions['config'] } = {},
 ): Inventory {
   return inventoryFrom(
-    readSysfsHost(sys, opts.name, { config: opts.config ?? 'needed' }),
+    readSysfsHost(sys, opts.name, { config: opts.config ?? 'needed', attributes: 'inventory' }),
     opts.origin ?? sys.origin,
     { era: opts.era ?? '6.1' },
   );

@@ -105,7 +105,7 @@ export interface ReadOptions {
    * `all`: every attribute a description holds. `inventory`: not `revision`, `resource` (BAR
    * sizes) and `driver_override`, which no inventory question uses — a snapshot, a dump, a
    * simulation and a bind record do (they read with `all`) — three files fewer per function.
-   * Defaults to `inventory` with `config: 'needed'` (the inventory's read), else to `all`.
+   * Defaults to `all`: a read that leaves things out says so (`takeInventory` does).
    */
   attributes: 'all' | 'inventory';
 }
@@ -139,7 +139,7 @@ export function readSysfsHost(
     );
   }
   const mode = opts.config ?? 'all';
-  const attributes = opts.attributes ?? (mode === 'needed' ? 'inventory' : 'all');
+  const attributes = opts.attributes ?? 'all';
   const warnings: string[] = [];
   const found: Found[] = [];
   const guard = <T>(bdf: Bdf, path: string, f: () => T): T => {

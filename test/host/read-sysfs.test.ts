@@ -115,9 +115,9 @@ describe("readSysfsHost config: 'needed'", () => {
 describe('readSysfsHost attributes', () => {
   const unused = ['revision', 'resource', 'driver_override'];
 
-  it("the inventory's read (config: 'needed') leaves out the attributes no inventory question uses", () => {
+  it("the inventory's read (attributes: 'inventory') leaves out the attributes no inventory question uses", () => {
     const sys = counting(project('workstation'));
-    readSysfsHost(sys, 'w', { config: 'needed' });
+    takeInventory(sys);
     assert.deepEqual(
       unused.filter((a) => sys.textReads.has(a)),
       [],
@@ -129,12 +129,15 @@ describe('readSysfsHost attributes', () => {
     const desc = loadTopologyFile('examples/workstation.yaml');
     desc.functions[0]!.bars = [0x1000];
     const full = counting(projectSysfs(new SimHost(desc)));
-    const all = readSysfsHost(full, 'w', { config: 'needed', attributes: 'all' });
+    const all = readSysfsHost(full, 'w', { config: 'needed' });
     assert.deepEqual(
       unused.filter((a) => full.textReads.has(a)),
       unused,
     );
-    const needed = readSysfsHost(projectSysfs(new SimHost(desc)), 'w', { config: 'needed' });
+    const needed = readSysfsHost(projectSysfs(new SimHost(desc)), 'w', {
+      config: 'needed',
+      attributes: 'inventory',
+    });
     const without = ({ revision, bars, driverOverride, ...rest }: FunctionDesc) => rest;
     assert.deepEqual(needed.desc.functions.map(without), all.desc.functions.map(without));
     assert.ok(all.desc.functions.some((f) => f.revision !== 0 && f.driverOverride === null));
