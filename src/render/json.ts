@@ -4,7 +4,13 @@
  * @module
  */
 
-import type { Inventory, InventoryFunction, ResetDomain } from '../host/inventory.ts';
+import {
+  domainProblemsOf,
+  type Inventory,
+  type InventoryFunction,
+  type ResetDomain,
+} from '../host/inventory.ts';
+import type { Problem } from '../host/problems.ts';
 import { formatDomainProblem, formatProblem } from './problems.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -49,9 +55,20 @@ function domainJson(d: ResetDomain) {
   return { ...d, problems: d.problems.map((p) => ({ ...p, message: formatDomainProblem(d, p) })) };
 }
 
-/** One function as `info` and `reset` show it: the function, and its reset domain written out. */
+/**
+ * One function as `info` and `reset` show it: the function, its reset domain written out, and the
+ * domain's problems that hold for a hot reset of this function, said of it (`domainProblemsOf`: a
+ * `scope-not-vfio` naming the function itself is its state, not a blocker).
+ */
 export function functionParts(f: InventoryFunction) {
-  return { function: fnJson(f), resetDomain: f.hotReset ? domainJson(f.hotReset) : null };
+  return {
+    function: fnJson(f),
+    resetDomain: f.hotReset ? domainJson(f.hotReset) : null,
+    hotResetProblems: domainProblemsOf(f).map((d) => {
+      const p: Problem = { ...d, bdf: f.bdf };
+      return { ...p, message: formatProblem(p) };
+    }),
+  };
 }
 
 export function scanDocument(inv: Inventory) {

@@ -68,6 +68,15 @@ test('info --json carries mustOwn', async () => {
   assert.equal(doc.schemaVersion, 2);
   assert.equal(doc.function.bdf, '0000:01:00.1');
   assert.equal(doc.resetDomain.id, doc.function.resetDomain);
+  // The slot's blockers that hold for this function: the GPU, not the audio function itself.
+  assert.deepEqual(
+    doc.hotResetProblems.map((p: { code: string; bdf: string; blocker?: { bdf: string } }) => [
+      p.code,
+      p.bdf,
+      p.blocker?.bdf,
+    ]),
+    [['scope-not-vfio', '0000:01:00.1', '0000:01:00.0']],
+  );
   assert.deepEqual(
     doc.mustOwn.bindToVfio.map((r: { bdf: string }) => r.bdf),
     ['0000:01:00.0', '0000:01:00.1'],

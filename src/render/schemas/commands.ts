@@ -1,6 +1,6 @@
 /** `dump`, `snapshot`, `import-lspci`, `reset` and `run` with --json. */
 import { z } from 'zod';
-import { Bdf, DeviceRef, envelope } from './common.ts';
+import { Bdf, DeviceRef, envelope, HotResetProblem } from './common.ts';
 import { ResetDomain, ScanFunction } from './inventory.ts';
 
 export const DumpDocument = z
@@ -69,6 +69,7 @@ const ResetDryRun = z.strictObject({
   method: z.enum(['function', 'hot', 'auto']),
   function: ScanFunction,
   resetDomain: ResetDomain.nullable(),
+  hotResetProblems: z.array(HotResetProblem),
 });
 
 const ResetRun = z.strictObject({

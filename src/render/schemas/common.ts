@@ -23,7 +23,7 @@ export const DeviceRef = z.strictObject({
 
 export const Era = z.enum(['2013', '6.1', '6.6+']);
 
-/** `version`: 2 for the documents that carry functions (scan, info, reset; render/json.ts), else 1. */
+/** `version`: 2 for `scan`, `info` and `reset`, whose functions name reset domains (render/json.ts); else 1. */
 export function envelope<const C extends string, const V extends 1 | 2 = 1>(command: C, version?: V) {
   return { schemaVersion: z.literal(version ?? 1), command: z.literal(command) };
 }
@@ -79,6 +79,19 @@ const FUNCTION_PROBLEM_CODES = PROBLEM_CODES.filter(
 export const Problem = z.strictObject({
   code: z.enum(FUNCTION_PROBLEM_CODES),
   ...ProblemFields,
+  message: z.string(),
+});
+
+/** A reset domain's problem said of one function (`info`, `reset`: `hotResetProblems`). */
+export const HotResetProblem = z.strictObject({
+  code: z.enum(DOMAIN_PROBLEM_CODES),
+  severity: ProblemFields.severity,
+  bdf: Bdf,
+  blocker: ProblemFields.blocker,
+  port: ProblemFields.port,
+  groups: ProblemFields.groups,
+  slot: ProblemFields.slot,
+  slotDriver: ProblemFields.slotDriver,
   message: z.string(),
 });
 

@@ -1,6 +1,6 @@
 /** `scan --json` and `info --json` (render/json.ts). */
 import { z } from 'zod';
-import { Bdf, DeviceRef, DomainProblem, Era, envelope, Hex, Problem } from './common.ts';
+import { Bdf, DeviceRef, DomainProblem, Era, envelope, Hex, HotResetProblem, Problem } from './common.ts';
 
 export const ResetDomainId = z
   .string()
@@ -90,6 +90,7 @@ export const InfoDocument = z
     ...hostFields,
     function: ScanFunction,
     resetDomain: ResetDomain.nullable(),
+    hotResetProblems: z.array(HotResetProblem),
     iommuGroupMembers: z.array(DeviceRef),
     mustOwn: z.strictObject({ groups: z.array(z.number().int()), bindToVfio: z.array(DeviceRef) }).nullable(),
   })

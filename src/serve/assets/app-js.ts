@@ -144,10 +144,9 @@ export const APP_JS = String.raw`(function () {
         h('span', { class: 'swatch blocker' }), 'not on vfio-pci yet  ',
         h('span', { class: 'swatch owner' }), 'groups to own'));
     }
-    // The domain's problems hold for every function in it; this function's own driver is not one.
-    var shown = f.problems.concat((hot ? hot.problems : []).filter(function (p) {
-      return !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf);
-    })).sort(function (a, b) { return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]; });
+    // Its own problems and those of its reset domain that hold for its hot reset, worst first.
+    var shown = f.problems.concat(doc.hotResetProblems)
+      .sort(function (a, b) { return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]; });
     if (shown.length > 0) {
       box.appendChild(h('h2', null, 'Problems'));
       var ul = h('ul', { class: 'problems' });
