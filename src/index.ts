@@ -5,8 +5,15 @@
  */
 
 export { writeSysfsDump } from './host/dump.ts';
-export { type Inventory, type InventoryFunction, takeInventory } from './host/inventory.ts';
-export type { DeviceRef, Problem, ProblemCode } from './host/problems.ts';
+export {
+  domainProblemsOf,
+  type Inventory,
+  type InventoryFunction,
+  problemsOf,
+  type ResetDomain,
+  takeInventory,
+} from './host/inventory.ts';
+export type { DeviceRef, DomainProblem, Problem, ProblemCode } from './host/problems.ts';
 export { readSysfsHost } from './host/read-sysfs.ts';
 export type { IoctlArg, KernelHost, Syscalls } from './kernel/syscalls.ts';
 export { KernelError } from './kernel/syscalls.ts';

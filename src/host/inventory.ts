@@ -108,12 +108,6 @@ export interface InventoryOptions {
 }
 
 /**
- * The inventory of what `sys` shows. Config space is read only where sysfs attributes do not
- * answer (`config: 'needed'`, the default; see `readSysfsHost`), so model-vs-sysfs differences
- * (`reset-methods-differ`, `group-differs`) are reported only with `config: 'all'` or on hosts
- * whose attributes leave the model to compute them.
- */
-/**
  * Everything in the way of resetting `f`, worst first: its own problems and its reset domain's, each
  * said of `f` — less a `scope-not-vfio` naming `f` itself, whose driver is its state, not a blocker.
  */
@@ -130,6 +124,12 @@ export function domainProblemsOf(f: InventoryFunction): DomainProblem[] {
   );
 }
 
+/**
+ * The inventory of what `sys` shows. Config space is read only where sysfs attributes do not
+ * answer (`config: 'needed'`, the default; see `readSysfsHost`), so model-vs-sysfs differences
+ * (`reset-methods-differ`, `group-differs`) are reported only with `config: 'all'` or on hosts
+ * whose attributes leave the model to compute them.
+ */
 export function takeInventory(
   sys: SysfsReader,
   opts: Partial<InventoryOptions> & { name?: string; origin?: string; config?: ReadOptions['config'] } = {},

@@ -66,8 +66,8 @@ export type ProblemCode = Problem['code'];
 
 /**
  * The problems a hot-reset scope has whichever of its functions is reset: they belong to the reset
- * domain (the slot or bus the kernel resets), and each function of the domain carries them with its
- * own `bdf` — except a `scope-not-vfio` naming the function itself, whose driver is its state.
+ * domain (the slot or bus the kernel resets) and are kept there once; `problemsOf(f)` says them of
+ * each function — except a `scope-not-vfio` naming the function itself, whose driver is its state.
  */
 export const DOMAIN_PROBLEM_CODES = [
   'scope-has-bridge',

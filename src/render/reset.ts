@@ -88,7 +88,10 @@ export function renderResetPlan(inv: Inventory, f: InventoryFunction, method: Re
   if (method === 'function') L.push(`  ${fn}`);
   else if (method === 'hot') L.push(`  ${hot}`);
   else L.push(`  follow QEMU's policy: ${fn}; if that is not used or fails, ${hot}`);
-  const blockers = problemsOf(f).filter((p) => p.severity === 'blocker');
+  // VFIO_DEVICE_RESET needs only the device itself; the reset domain's blockers stop a hot reset.
+  const blockers = (method === 'function' ? f.problems : problemsOf(f)).filter(
+    (p) => p.severity === 'blocker',
+  );
   if (blockers.length > 0) {
     L.push('  but these would stop it:');
     for (const p of blockers) L.push(`    ✗ ${formatProblem(p)}`);

@@ -174,6 +174,13 @@ test('reset without --yes is a dry run that names what would stop it', async () 
   );
 });
 
+test('a function-reset dry run names the group blocker but not the slot blocker: VFIO_DEVICE_RESET needs no other function', async () => {
+  const r = await run('--host', WS, 'reset', '0000:01:00.0', '--method', 'function');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /✗ IOMMU group 9 of 0000:01:00\.0 also holds 0000:01:00\.1/);
+  assert.doesNotMatch(r.stdout, /hot reset of 0000:01:00\.0 needs/);
+});
+
 test('reset --yes on the simulated host reports what ran, the affected functions and the time', async () => {
   const r = await run('--host', WS, 'reset', '0000:05:00.0', '--method', 'hot', '--yes');
   assert.equal(r.code, 0, r.stderr);
