@@ -73,6 +73,15 @@ test('the audio function alone: a single hot reset, and the GPU it hits is named
   ]);
 });
 
+test('PH1 from the reset domain: a NIC below an acpiphp hotplug port is warned about, naming the port and slot', () => {
+  const { plan } = planOn('qemu-rp', ['0000:01:00.0']);
+  const w = plan.warnings.filter((x) => x.code === 'hotplug-port-plain-sbr');
+  assert.deepEqual(
+    w.map((x) => x.code === 'hotplug-port-plain-sbr' && [x.bdf, x.port.bdf, x.slotDriver]),
+    [['0000:01:00.0', '0000:00:02.0', 'acpiphp']],
+  );
+});
+
 test('a group holding a device the host uses: a warning naming it, and a bind refusal unless it is named', () => {
   const { plan } = planOn('workstation', ['0000:00:1f.3']);
   const w = plan.warnings.find((x) => x.code === 'host-device-in-group');
