@@ -13,6 +13,7 @@ import { ffiStatus, ioctl, koffiIoctl } from '../src/linux/ioctl.ts';
 import { LinuxSyscalls } from '../src/linux/syscalls.ts';
 import { VFIO } from '../src/uapi/ioctl.ts';
 import { BENCH_DIR, ROOT } from './data.ts';
+import { median } from './measure.ts';
 
 /** asm-generic FIONREAD (x86-64, arm64). */
 const FIONREAD = 0x541b;
@@ -25,6 +26,8 @@ export interface IoctlComparison {
   rawNs: number;
   ioctlNs: number;
   syscallsNs: number;
+  /** The same, the median round: how much the machine moved the figures during the run. */
+  medianNs: { c: number; raw: number; ioctl: number; syscalls: number };
   rounds: number;
   calls: number;
 }
@@ -96,6 +99,7 @@ export function compareIoctlWithC(calls = 200_000, rounds = 7): IoctlComparisonR
         rawNs: Math.min(...raw),
         ioctlNs: Math.min(...wrapped),
         syscallsNs: Math.min(...boundary),
+        medianNs: { c: median(c), raw: median(raw), ioctl: median(wrapped), syscalls: median(boundary) },
         rounds,
         calls,
       },
