@@ -147,48 +147,53 @@ export class PciIdsParser {
   private line(raw: string): void {
     this.lineNo += 1;
     const s = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (s === '' || s.startsWith('#')) return;
-    const cls = CLASS.exec(s);
-    if (cls) {
+    if (s === '' || s[0] === '#') return;
+    // One expression per line, picked by the indentation (most lines are indented subsystem lines).
+    if (s[0] === '\t') {
+      if (this.cls) this.classLine(this.cls, s);
+      else this.vendorLine(s);
+      return;
+    }
+    if (s[0] === 'C' && s[1] === ' ') {
+      const cls = CLASS.exec(s);
+      if (!cls) this.fail(`not a class line: ${JSON.stringify(s.slice(0, 60))}`);
       this.vendor = this.device = this.sub = null;
       this.cls = { name: cls[2]!, subclasses: new Map() };
       this.classes.set(hex(cls[1]!), this.cls);
       return;
     }
     const vendor = VENDOR.exec(s);
-    if (vendor) {
-      this.cls = this.sub = this.device = null;
-      this.vendor = { name: vendor[2]!, devices: new Map() };
-      this.vendors.set(hex(vendor[1]!), this.vendor);
-      return;
-    }
-    if (this.cls) this.classLine(this.cls, s);
-    else this.vendorLine(s);
+    if (!vendor) this.fail(`not a pci.ids line: ${JSON.stringify(s.slice(0, 60))}`);
+    this.cls = this.sub = this.device = null;
+    this.vendor = { name: vendor[2]!, devices: new Map() };
+    this.vendors.set(hex(vendor[1]!), this.vendor);
   }
 
   private classLine(cls: ClassEntry, s: string): void {
-    const sub = SUBCLASS.exec(s);
-    if (sub) {
+    if (s[1] !== '\t') {
+      const sub = SUBCLASS.exec(s);
+      if (!sub) this.fail(`not a subclass line: ${JSON.stringify(s.slice(0, 60))}`);
       this.sub = { name: sub[2]!, progIfs: new Map() };
       cls.subclasses.set(hex(sub[1]!), this.sub);
       return;
     }
     const progIf = PROG_IF.exec(s);
-    if (!progIf) this.fail(`not a subclass or prog-if line: ${JSON.stringify(s.slice(0, 60))}`);
+    if (!progIf) this.fail(`not a prog-if line: ${JSON.stringify(s.slice(0, 60))}`);
     if (!this.sub) this.fail('a prog-if line before any subclass line');
     this.sub.progIfs.set(hex(progIf[1]!), progIf[2]!);
   }
 
   private vendorLine(s: string): void {
-    const device = DEVICE.exec(s);
-    if (device) {
+    if (s[1] !== '\t') {
+      const device = DEVICE.exec(s);
+      if (!device) this.fail(`not a device line: ${JSON.stringify(s.slice(0, 60))}`);
       if (!this.vendor) this.fail('a device line before any vendor line');
       this.device = { name: device[2]!, subsystems: new Map() };
       this.vendor.devices.set(hex(device[1]!), this.device);
       return;
     }
     const sub = SUBSYSTEM.exec(s);
-    if (!sub) this.fail(`not a pci.ids line: ${JSON.stringify(s.slice(0, 60))}`);
+    if (!sub) this.fail(`not a subsystem line: ${JSON.stringify(s.slice(0, 60))}`);
     if (!this.device) this.fail('a subsystem line before any device line');
     this.device.subsystems.set(hex(sub[1]!) * 0x10000 + hex(sub[2]!), sub[3]!);
   }

@@ -214,6 +214,6 @@ test('bad arguments: one line, exit 2', async () => {
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `vfio-reset: ${malformed}:2: not a pci.ids line: "\\t2684 one space" (pci.ids lines are 'vvvv  vendor', tab 'dddd  device', two tabs 'ssss dddd  subsystem', or 'C cc  class'; pass another file with --pci-ids)\n`,
+    `vfio-reset: ${malformed}:2: not a device line: "\\t2684 one space" (pci.ids lines are 'vvvv  vendor', tab 'dddd  device', two tabs 'ssss dddd  subsystem', or 'C cc  class'; pass another file with --pci-ids)\n`,
   );
 });

@@ -57,12 +57,13 @@ test('chunks of any size parse to the same maps (streaming)', () => {
 
 test('a malformed line is one error with file:line', () => {
   const cases: [string, number, RegExp][] = [
-    ['# c\n10de  NVIDIA\n\t2684 one space\n', 3, /not a pci\.ids line/],
+    ['# c\n10de  NVIDIA\n\t2684 one space\n', 3, /not a device line/],
     ['\t2684  orphan device\n', 1, /device line before any vendor/],
     ['10de  NVIDIA\n\t\t1043 8a33  orphan subsystem\n', 2, /subsystem line before any device/],
     ['C 03  Display\n\t\t00  VGA\n', 2, /prog-if line before any subclass/],
-    ['C 03  Display\nzz\n', 2, /not a subclass or prog-if line/],
-    ['10de  NVIDIA\n\t2684  X\nC 0  short class\n', 3, /not a pci\.ids line/],
+    ['C 03  Display\nzz\n', 2, /not a pci\.ids line/],
+    ['C 03  Display\n\t0  short subclass\n', 2, /not a subclass line/],
+    ['10de  NVIDIA\n\t2684  X\nC 0  short class\n', 3, /not a class line/],
   ];
   for (const [text, line, re] of cases) {
     const f = join(tmp, `bad-${line}-${text.length}.ids`);
