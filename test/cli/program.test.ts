@@ -142,6 +142,7 @@ test('dump writes the projection; the dump scans like the original, as linux:<di
   for (const host of [`linux:${dir}`, `sim:${dir}`]) {
     const again = JSON.parse((await run('--host', host, '--json', 'scan')).stdout);
     assert.deepEqual(again.functions, original.functions, host);
+    assert.deepEqual(again.resetDomains, original.resetDomains, host);
   }
   const twice = await run('--host', WS, 'dump', '-o', dir);
   assert.equal(twice.code, 1);

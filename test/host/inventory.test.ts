@@ -142,10 +142,16 @@ test('reset domains: the workstation has its three pciehp slots and two buses, e
  * group — and a function's own problems hold none of them; its whole list (`problemsOf`) never has
  * it block itself. No domain is listed that no function's reset reaches.
  */
+interface KernelScope {
+  functions: { bdf: string; bridge: boolean; driver: string | null }[];
+  /** PH1: a bus scope below a hotplug-capable port whose slot driver is not pciehp. */
+  plainSbrBelowHotplug: boolean;
+}
+
 function checkDomains(
   i: Inventory,
   era: '6.1' | '2013',
-  scopeOf: (bdf: string) => { bdf: string; bridge: boolean }[],
+  scopeOf: (bdf: string) => KernelScope,
 ): string | null {
   const byId = new Map(i.domains.map((d) => [d.id, d]));
   if (byId.size !== i.domains.length) return 'a domain id repeats';
@@ -157,22 +163,20 @@ function checkDomains(
     if (d !== f.hotReset) return `${f.bdf}'s domain ${f.hotReset.id} is not the one listed`;
     reached.add(d.id);
     const scope = scopeOf(f.bdf);
-    if (d.affected.map((a) => a.bdf).join() !== scope.map((g) => g.bdf).join())
+    if (d.affected.map((a) => a.bdf).join() !== scope.functions.map((g) => g.bdf).join())
       return `${d.id} is not ${f.bdf}'s kernel scope`;
-    const driverOf = new Map(d.affected.map((a) => [a.bdf, a.driver]));
     const expected = [
-      ...scope.flatMap((g) =>
+      ...scope.functions.flatMap((g) =>
         g.bridge
           ? [`scope-has-bridge ${g.bdf}`]
-          : era !== '2013' && driverOf.get(g.bdf) !== 'vfio-pci'
+          : era !== '2013' && g.driver !== 'vfio-pci'
             ? [`scope-not-vfio ${g.bdf}`]
             : [],
       ),
       ...(d.groups.length > 1 ? ['scope-crosses-groups'] : []),
+      ...(scope.plainSbrBelowHotplug ? ['hotplug-port-plain-sbr'] : []),
     ];
-    const got = d.problems
-      .filter((p) => p.code !== 'hotplug-port-plain-sbr')
-      .map((p) => ('blocker' in p ? `${p.code} ${p.blocker.bdf}` : p.code));
+    const got = d.problems.map((p) => ('blocker' in p ? `${p.code} ${p.blocker.bdf}` : p.code));
     if (got.join() !== expected.join())
       return `${d.id}: ${got.join()} where the rules say ${expected.join()}`;
     if (problemsOf(f).some((p) => p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf))
@@ -189,9 +193,21 @@ test('property: on random hosts, functions and their reset domains agree (I2/I3,
       const i = takeInventory(sys, { era });
       // The tree as sysfs shows it (quirks a description adds beyond the kernel's tables are not there).
       const topo = sysfsTopology(readSysfsHost(sys, sys.origin, { config: 'needed' }), sys.origin);
-      const scopeOf = (bdf: string) => {
+      const scopeOf = (bdf: string): KernelScope => {
         const s = hotResetScope(topo.get(bdf)!, era);
-        return s.kind === 'none' ? [] : s.functions.map((g) => ({ bdf: g.name, bridge: isBridge(g.desc) }));
+        if (s.kind === 'none') return { functions: [], plainSbrBelowHotplug: false };
+        const slot = s.kind === 'bus' ? s.bus.slots[0] : undefined;
+        return {
+          functions: s.functions.map((g) => ({
+            bdf: g.name,
+            bridge: isBridge(g.desc),
+            driver: g.desc.driver,
+          })),
+          plainSbrBelowHotplug:
+            s.bridge.desc.pcie?.slot?.hotplugCapable === true &&
+            slot !== undefined &&
+            slot.desc.driver !== 'pciehp',
+        };
       };
       const bad = checkDomains(i, era, scopeOf);
       assert.equal(bad, null, `seed ${seed} (${era}): ${bad}`);
