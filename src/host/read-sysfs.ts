@@ -262,6 +262,25 @@ function readAttributes(
   // sysfs makes `physfn` for every VF and for nothing else (pci_iov_sysfs_link): its presence answers.
   f.virtfn = entries.has('physfn');
   if (attributes === 'all') {
+    // A full read (snapshot, simulation) also reads the five and holds modalias to them: an edited
+    // dump whose ids disagree with its modalias is reported, not simulated as something else.
+    if (ids) {
+      const five = [
+        ['vendor', f.vendor],
+        ['device', f.device],
+        ['class', f.classCode],
+        ['subsystem_vendor', f.subsystemVendor],
+        ['subsystem_device', f.subsystemDevice],
+      ] as const;
+      for (const [attr, fromModalias] of five) {
+        const v = num(attr, fromModalias);
+        if (v !== fromModalias)
+          throw new SysfsReadError(
+            `${sys.origin}/${dir}${attr}`,
+            `0x${v.toString(16)}, but ${dir}modalias says 0x${fromModalias.toString(16)} (an edited dump? edit modalias too, or delete it)`,
+          );
+      }
+    }
     f.revision = num('revision', 0);
     if (entries.has('driver_override'))
       f.driverOverride = parseDriverOverride(sys.readText(`${dir}driver_override`));

@@ -162,12 +162,34 @@ describe('readSysfsHost device directories', () => {
 describe('readSysfsHost modalias', () => {
   it('reads the ids and class from modalias, and the same from the five attributes of a dump without it', () => {
     const sys = counting(project('workstation'));
-    const withIt = readSysfsHost(sys);
+    const withIt = readSysfsHost(sys, sys.origin, { config: 'needed', attributes: 'inventory' });
     for (const a of ['vendor', 'device', 'class', 'subsystem_vendor', 'subsystem_device'])
       assert.equal(sys.textReads.has(a), false, a);
+    assert.deepEqual(
+      readSysfsHost(project('workstation'), sys.origin, { config: 'needed' }).desc.functions.map((f) => [
+        f.vendor,
+        f.device,
+        f.classCode,
+      ]),
+      withIt.desc.functions.map((f) => [f.vendor, f.device, f.classCode]),
+    );
     const v = project('workstation');
     for (const x of withIt.observed.values()) v.remove(`${x.path}/modalias`);
-    assert.deepEqual(readSysfsHost(v), withIt);
+    assert.deepEqual(readSysfsHost(v, sys.origin, { config: 'needed', attributes: 'inventory' }), withIt);
+  });
+
+  it('a full read holds modalias to the five: an edited vendor is an error naming both files', () => {
+    const v = project('workstation');
+    v.file('devices/pci0000:00/0000:00:1f.0/vendor', '0x10de\n');
+    assert.throws(
+      () => readSysfsHost(v),
+      (e: Error) =>
+        e.name === 'SysfsReadError' &&
+        e.message.startsWith('sim:workstation/devices/pci0000:00/0000:00:1f.0/vendor: 0x10de, but ') &&
+        e.message.includes(
+          '0000:00:1f.0/modalias says 0x8086 (an edited dump? edit modalias too, or delete it)',
+        ),
+    );
   });
 
   it('a modalias that is not one is an error naming the file', () => {
