@@ -82,19 +82,6 @@ export const Problem = z.strictObject({
   message: z.string(),
 });
 
-/** A reset domain's problem said of one function (`info`, `reset`: `hotResetProblems`). */
-export const HotResetProblem = z.strictObject({
-  code: z.enum(DOMAIN_PROBLEM_CODES),
-  severity: ProblemFields.severity,
-  bdf: Bdf,
-  blocker: ProblemFields.blocker,
-  port: ProblemFields.port,
-  groups: ProblemFields.groups,
-  slot: ProblemFields.slot,
-  slotDriver: ProblemFields.slotDriver,
-  message: z.string(),
-});
-
 /** A problem a hot reset meets whichever function of the reset domain it targets. */
 export const DomainProblem = z.strictObject({
   code: z.enum(DOMAIN_PROBLEM_CODES),
@@ -106,6 +93,9 @@ export const DomainProblem = z.strictObject({
   slotDriver: ProblemFields.slotDriver,
   message: z.string(),
 });
+
+/** A reset domain's problem said of one function (`info`, `reset`: `hotResetProblems`). */
+export const HotResetProblem = DomainProblem.extend({ bdf: Bdf });
 
 export const ErrorDocument = z
   .strictObject({
