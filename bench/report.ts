@@ -271,7 +271,7 @@ export function renderPerformanceDoc(r: BenchResults): string {
       '(`--host linux:<dump>`) loads neither the simulator nor zod or yaml.',
       '',
       `As text (\`scan\`, the tree as a person reads it, with the problems said once per reset domain) it takes`,
-      `${ratio(v.scanTextMs / v.lspciMs)} lspci's time: the table is laid out in full (every column as wide as its widest cell).`,
+      `${ratio(v.scanTextMs / v.lspciMs)} lspci's time: it names every device from pci.ids, as lspci does, and lays the table out in full.`,
     );
   } else out.push(`Skipped: ${r.lspci.why}.`);
   out.push(
