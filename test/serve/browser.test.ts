@@ -98,7 +98,10 @@ describe('the local page in chromium', { skip }, () => {
     assert.match(info ?? '', /0000:01:00\.0/);
     assert.match(info ?? '', /0000:01:00\.1 to vfio-pci \(now snd_hda_intel\)/);
     // The slot's blocker, said of the GPU; the GPU's own driver is not listed as one.
-    assert.match(info ?? '', /hot reset of 0000:01:00\.0 needs 0000:01:00\.1 \(group 9, driver snd_hda_intel\)/);
+    assert.match(
+      info ?? '',
+      /hot reset of 0000:01:00\.0 needs 0000:01:00\.1 \(group 9, driver snd_hda_intel\)/,
+    );
     assert.doesNotMatch(info ?? '', /needs 0000:01:00\.0 /);
     assert.equal(await page.locator('#actions').isVisible(), true, 'a simulated host can be reset');
     await shot(page, 'workstation-gpu');
