@@ -206,11 +206,15 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
     );
     const target = scope.kind === 'slot' ? scope.slot.desc.name : scope.bus.name;
     const problems: DomainProblem[] = [];
-    for (const g of scope.functions) {
+    const bindToVfio: DeviceRef[] = [];
+    for (const [i, g] of scope.functions.entries()) {
       // S0/H6: vfio-pci never binds a bridge; H6: every function in the dev_set must be vfio-pci's.
-      if (isBridge(g.desc)) problems.push({ code: 'scope-has-bridge', severity: 'blocker', blocker: ref(g) });
-      else if (!isVfioDriver(driverOf(g)) && opts.era !== '2013')
-        problems.push({ code: 'scope-not-vfio', severity: 'blocker', blocker: ref(g) });
+      if (isBridge(g.desc))
+        problems.push({ code: 'scope-has-bridge', severity: 'blocker', blocker: affected[i]! });
+      else if (!isVfioDriver(driverOf(g)) && opts.era !== '2013') {
+        bindToVfio.push(affected[i]!);
+        problems.push({ code: 'scope-not-vfio', severity: 'blocker', blocker: affected[i]! });
+      }
     }
     if (groups.length > 1) problems.push({ code: 'scope-crosses-groups', severity: 'info', groups });
     if (scope.kind === 'bus') {
@@ -233,10 +237,7 @@ export function inventoryFrom(read: SysfsHost, origin: string, opts: InventoryOp
       target,
       affected,
       groups,
-      bindToVfio:
-        opts.era === '2013'
-          ? []
-          : scope.functions.filter((g) => !isBridge(g.desc) && !isVfioDriver(driverOf(g))).map(ref),
+      bindToVfio,
       problems,
     };
   };
