@@ -31,6 +31,7 @@ import {
   type SlotDriver,
   slotDriverHasResetSlot,
 } from '../pci/model.ts';
+import { parseResetMethods } from '../pci/reset-methods.ts';
 import { Topology, TopologyError } from '../pci/topology.ts';
 
 /** What sysfs says about one function beyond its description. */
@@ -288,7 +289,9 @@ function readAttributes(
       f.bars = barSizesOf(sys.readText(`${dir}resource`), `${sys.origin}/${dir}resource`);
   }
 
-  const resetMethods = entries.has('reset_method') ? methodList(sys.readText(`${dir}reset_method`)) : null;
+  const resetMethods = entries.has('reset_method')
+    ? parseResetMethods(sys.readText(`${dir}reset_method`))
+    : null;
   const groupLink = entries.has('iommu_group') ? linkTarget(sys, `${dir}iommu_group`) : null;
   const iommuGroup = groupLink === null ? null : Number(basename(groupLink));
   const childBuses = entries.has('pci_bus') ? sys.list(`${dir}pci_bus`) : [];
@@ -340,11 +343,6 @@ function deviceDir(sys: SysfsReader, name: string): string {
  */
 function noteChildDirs(seen: Map<string, string>, dir: string, names: readonly string[]): void {
   for (const n of names) if (n.length >= 12 && n[n.length - 2] === '.') seen.set(n, dir + n);
-}
-
-/** `reset_method`'s space-separated names (empty when every method was removed, Y2). */
-function methodList(text: string): string[] {
-  return text.split(/\s+/).filter((s) => s !== '');
 }
 
 /** `driver_override` as the kernel shows it: `(null)` when none is set. */

@@ -329,6 +329,11 @@ export function formatResetMethods(list: readonly ResetMethod[]): string {
   return list.length === 0 ? '' : `${list.join(' ')}\n`;
 }
 
+/** `reset_method` as read back: its space-separated names (none when every method was removed, Y2). */
+export function parseResetMethods(text: string): string[] {
+  return text.split(/\s+/).filter((s) => s !== '');
+}
+
 /** The kernel's `sysfs_streq`: equal, allowing one trailing newline on either side. */
 function sysfsStreq(a: string, b: string): boolean {
   const strip = (s: string) => (s.endsWith('\n') ? s.slice(0, -1) : s);

@@ -6,6 +6,7 @@
 
 import type { DeviceRef } from '../host/problems.ts';
 import { basename, type SysfsReader } from '../kernel/sysfs.ts';
+import { parseResetMethods } from '../pci/reset-methods.ts';
 
 export function iommuGroupOf(sys: SysfsReader, bdf: string): number | null {
   const p = `bus/pci/devices/${bdf}/iommu_group`;
@@ -36,10 +37,7 @@ export function deviceRef(sys: SysfsReader, bdf: string): DeviceRef {
 export function resetMethodsOf(sys: SysfsReader, bdf: string): string[] | null {
   const p = `bus/pci/devices/${bdf}/reset_method`;
   if (sys.kind(p) === null) return null;
-  return sys
-    .readText(p)
-    .split(/\s+/)
-    .filter((m) => m !== '');
+  return parseResetMethods(sys.readText(p));
 }
 
 /** The config image as sysfs shows it (for capability checks such as QEMU's reset policy). */
