@@ -6,7 +6,7 @@
 
 export { writeSysfsDump } from './host/dump.ts';
 export {
-  domainProblemsOf,
+  hotResetProblemsOf,
   type Inventory,
   type InventoryFunction,
   problemsOf,

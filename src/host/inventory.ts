@@ -109,19 +109,22 @@ export interface InventoryOptions {
 
 /**
  * Everything in the way of resetting `f`, worst first: its own problems and its reset domain's, each
- * said of `f` — less a `scope-not-vfio` naming `f` itself, whose driver is its state, not a blocker.
+ * said of `f` (`hotResetProblemsOf`).
  */
 export function problemsOf(f: InventoryFunction): Problem[] {
   if (!f.hotReset) return f.problems;
-  const fromDomain = domainProblemsOf(f).map((p): Problem => ({ ...p, bdf: f.bdf }));
-  return [...f.problems, ...fromDomain].sort(bySeverity);
+  return [...f.problems, ...hotResetProblemsOf(f)].sort(bySeverity);
 }
 
-/** The problems of `f`'s reset domain that hold for a hot reset of `f`. */
-export function domainProblemsOf(f: InventoryFunction): DomainProblem[] {
-  return (f.hotReset?.problems ?? []).filter(
-    (p) => !(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf),
-  );
+/**
+ * The problems of `f`'s reset domain that hold for a hot reset of `f`, said of `f` — less a
+ * `scope-not-vfio` naming `f` itself, whose driver is its state, not a blocker.
+ */
+export function hotResetProblemsOf(f: InventoryFunction): Problem[] {
+  const out: Problem[] = [];
+  for (const p of f.hotReset?.problems ?? [])
+    if (!(p.code === 'scope-not-vfio' && p.blocker.bdf === f.bdf)) out.push({ ...p, bdf: f.bdf });
+  return out;
 }
 
 /**

@@ -5,18 +5,17 @@
  */
 
 import {
-  domainProblemsOf,
+  hotResetProblemsOf,
   type Inventory,
   type InventoryFunction,
   type ResetDomain,
 } from '../host/inventory.ts';
-import type { Problem } from '../host/problems.ts';
 import { formatDomainProblem, formatProblem } from './problems.ts';
 
 export const SCHEMA_VERSION = 1;
 
 /**
- * Version 2 of the documents that carry functions (`scan`, `info`, `reset`'s dry run): a function
+ * Version 2 of `scan`, `info` and `reset` (whose dry run carries a function): a function
  * names its reset domain (`resetDomain`), and each domain — its affected functions and the problems
  * a hot reset there meets — is written once. In version 1 every function repeated its domain and its
  * domain's problems, which made a scan grow with the square of the functions on a bus (66 MiB for
@@ -57,17 +56,14 @@ function domainJson(d: ResetDomain) {
 
 /**
  * One function as `info` and `reset` show it: the function, its reset domain written out, and the
- * domain's problems that hold for a hot reset of this function, said of it (`domainProblemsOf`: a
+ * domain's problems that hold for a hot reset of this function, said of it (`hotResetProblemsOf`: a
  * `scope-not-vfio` naming the function itself is its state, not a blocker).
  */
 export function functionParts(f: InventoryFunction) {
   return {
     function: fnJson(f),
     resetDomain: f.hotReset ? domainJson(f.hotReset) : null,
-    hotResetProblems: domainProblemsOf(f).map((d) => {
-      const p: Problem = { ...d, bdf: f.bdf };
-      return { ...p, message: formatProblem(p) };
-    }),
+    hotResetProblems: hotResetProblemsOf(f).map((p) => ({ ...p, message: formatProblem(p) })),
   };
 }
 

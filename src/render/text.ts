@@ -4,7 +4,7 @@
  * @module
  */
 
-import { domainProblemsOf, type Inventory, type InventoryFunction, problemsOf } from '../host/inventory.ts';
+import { hotResetProblemsOf, type Inventory, type InventoryFunction, problemsOf } from '../host/inventory.ts';
 import { bySeverity, isVfioDriver } from '../host/problems.ts';
 import { deviceTitle, type Namer, subsystemTitle } from '../names/namer.ts';
 import { isBridgeKind } from '../pci/class-names.ts';
@@ -24,7 +24,7 @@ function hotResetCell(f: InventoryFunction): string {
     return p && p.code === 'no-hot-reset' ? `none (${p.reason.code})` : 'none';
   }
   const h = f.hotReset;
-  const blocked = domainProblemsOf(f).some(
+  const blocked = hotResetProblemsOf(f).some(
     (p) => p.code === 'scope-not-vfio' || p.code === 'scope-has-bridge',
   );
   const n = h.affected.length;
