@@ -10,6 +10,7 @@ import type { RuleId } from '../../src/sim/rules.ts';
 import { loadTopologyFile } from '../../src/topology/load.ts';
 import type { ErrnoName } from '../../src/uapi/errno.ts';
 import { VFIO, VFIO_EXTENSION } from '../../src/uapi/ioctl.ts';
+import { encodeIrqSet, VFIO_IRQ_SET } from '../../src/uapi/vfio-irqs.ts';
 import {
   DEVICE_INFO_SIZE,
   type DeviceInfo,
@@ -178,4 +179,16 @@ export function deviceView(k: SimKernel, bdf: string) {
   const v = k.vfioState().devices.find((d) => d.bdf === bdf);
   assert.ok(v, `${bdf} is a vfio device`);
   return v;
+}
+
+/** An eventfd as the trigger of a single-vector index (ERR, REQ): raw VFIO_DEVICE_SET_IRQS, as a VMM sends it. */
+export function setIrqTrigger(k: SimKernel, device: number, index: number): number {
+  const efd = k.sys.eventfd();
+  const flags = VFIO_IRQ_SET.DATA_EVENTFD | VFIO_IRQ_SET.ACTION_TRIGGER;
+  k.sys.ioctl(
+    device,
+    VFIO.DEVICE_SET_IRQS,
+    encodeIrqSet({ argsz: 24, flags, index, start: 0, count: 1, data: [efd] }),
+  );
+  return efd;
 }

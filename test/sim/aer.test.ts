@@ -9,23 +9,12 @@ import type { SimKernel } from '../../src/sim/kernel.ts';
 import type { LoggedEvent } from '../../src/sim/log.ts';
 import { devicePath } from '../../src/sim/sysfs.ts';
 import { VFIO } from '../../src/uapi/ioctl.ts';
-import { encodeIrqSet, VFIO_IRQ_SET, VFIO_PCI_IRQ_INDEX } from '../../src/uapi/vfio-irqs.ts';
+import { VFIO_PCI_IRQ_INDEX } from '../../src/uapi/vfio-irqs.ts';
 import { simOf } from '../helpers/sim.ts';
-import { kernel, openDevice, throwsErrno } from '../helpers/vfio-steps.ts';
+import { kernel, openDevice, setIrqTrigger, throwsErrno } from '../helpers/vfio-steps.ts';
 
 const NVME_VFIO = '0000:05:00.0'; // workstation: vfio-pci, FLR, below downstream port 03:01.0, root port 00:1b.0
 const RP = '0000:01:00.0'; // qemu-rp: e1000e, pm reset only
-
-function setErrTrigger(k: SimKernel, device: number): number {
-  const efd = k.sys.eventfd();
-  const flags = VFIO_IRQ_SET.DATA_EVENTFD | VFIO_IRQ_SET.ACTION_TRIGGER;
-  k.sys.ioctl(
-    device,
-    VFIO.DEVICE_SET_IRQS,
-    encodeIrqSet({ argsz: 24, flags, index: VFIO_PCI_IRQ_INDEX.ERR, start: 0, count: 1, data: [efd] }),
-  );
-  return efd;
-}
 
 function config(k: SimKernel, bdf: string): Uint8Array {
   return k.sysfs.readBytes(`${devicePath(k.host.topology.get(bdf)!)}/config`);
@@ -37,7 +26,7 @@ const lines = (events: readonly LoggedEvent[]) =>
 test('a vfio-owned function signals its owner: ERR eventfd, all-ones config reads, no host recovery; an FLR clears it', () => {
   const k = simOf('workstation');
   const { device } = openDevice(k, NVME_VFIO);
-  const efd = setErrTrigger(k, device);
+  const efd = setIrqTrigger(k, device, VFIO_PCI_IRQ_INDEX.ERR);
   const mark = k.log.length;
   const report = k.injectError(NVME_VFIO);
   assert.deepEqual(report.outcomes, [{ bdf: NVME_VFIO, how: 'vfio', signalled: true }]);

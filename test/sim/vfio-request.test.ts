@@ -6,24 +6,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SimBlockedError, type SimKernel } from '../../src/sim/kernel.ts';
-import { VFIO } from '../../src/uapi/ioctl.ts';
-import { encodeIrqSet, VFIO_IRQ_SET, VFIO_PCI_IRQ_INDEX } from '../../src/uapi/vfio-irqs.ts';
+import { VFIO_PCI_IRQ_INDEX } from '../../src/uapi/vfio-irqs.ts';
 import { openBound } from '../helpers/cdev-steps.ts';
-import { eraKernel, groupIdOf, kernel, openDevice, throwsErrno } from '../helpers/vfio-steps.ts';
+import {
+  eraKernel,
+  groupIdOf,
+  kernel,
+  openDevice,
+  setIrqTrigger,
+  throwsErrno,
+} from '../helpers/vfio-steps.ts';
 
 const RP = '0000:01:00.0';
 const UNBIND = 'bus/pci/drivers/vfio-pci/unbind';
-
-function setReq(k: SimKernel, device: number): number {
-  const efd = k.sys.eventfd();
-  const flags = VFIO_IRQ_SET.DATA_EVENTFD | VFIO_IRQ_SET.ACTION_TRIGGER;
-  k.sys.ioctl(
-    device,
-    VFIO.DEVICE_SET_IRQS,
-    encodeIrqSet({ argsz: 24, flags, index: VFIO_PCI_IRQ_INDEX.REQ, start: 0, count: 1, data: [efd] }),
-  );
-  return efd;
-}
 
 const relayed = (k: SimKernel) =>
   k.log
@@ -47,7 +42,7 @@ function blocked(f: () => void): SimBlockedError {
 test('D1 with a REQ eventfd: the unbind blocks, the user is asked now and every 10 s, and the last close completes it', () => {
   const k = kernel('qemu-rp');
   const o = openDevice(k, RP);
-  const efd = setReq(k, o.device);
+  const efd = setIrqTrigger(k, o.device, VFIO_PCI_IRQ_INDEX.REQ);
   const t0 = k.clock.now();
   const e = blocked(() => k.sys.writeSysfs(UNBIND, RP));
   assert.equal(e.device, RP);
@@ -93,7 +88,7 @@ test('D1 without a REQ eventfd stays a refusal (EBUSY) in the simulator; 2013 ha
 test('[6.6+] a cdev-opened device: REQ set on the cdev, the unbind waits for the cdev fd to close', () => {
   const k = eraKernel('qemu-rp', '6.6+');
   const b = openBound(k, RP);
-  const efd = setReq(k, b.cdev);
+  const efd = setIrqTrigger(k, b.cdev, VFIO_PCI_IRQ_INDEX.REQ);
   blocked(() => k.sys.writeSysfs(UNBIND, RP));
   assert.equal(k.sys.readEventfd(efd), 1);
   k.sys.close(b.cdev);
